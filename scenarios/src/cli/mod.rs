@@ -1,0 +1,102 @@
+//! The `dst` command. Exit status: 0 all passed, 1 something failed, 2 bad
+//! usage (unknown scenario, malformed seed, unreadable file).
+
+mod run;
+mod sweep;
+
+use clap::{Parser, Subcommand};
+use sim::Scenario;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dst",
+    version,
+    about = "Deterministic simulation tests: list, run, sweep and investigate scenarios"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List scenario names, one per line.
+    List {
+        /// Select names starting with this (`all` for all).
+        #[arg(default_value = "all")]
+        pattern: String,
+    },
+    /// Run the selected scenarios on one seed.
+    Run(run::RunArgs),
+    /// Run the selected scenarios on every seed of a range, in parallel.
+    Sweep(sweep::SweepArgs),
+}
+
+/// A usage error: printed on stderr, exit status 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+pub fn usage(message: impl Into<String>) -> UsageError {
+    UsageError(message.into())
+}
+
+/// Parses the arguments and runs; returns the exit status.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::List { pattern } => list(&pattern),
+        Command::Run(args) => run::run(args),
+        Command::Sweep(args) => sweep::sweep(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(UsageError(message)) => {
+            eprintln!("dst: {message}");
+            2
+        }
+    }
+}
+
+/// The scenarios a pattern selects, or a usage error naming the pattern.
+pub fn selected(pattern: &str) -> Result<Vec<Scenario>, UsageError> {
+    let chosen = crate::select(pattern);
+    if chosen.is_empty() {
+        return Err(usage(format!(
+            "no scenario matches {pattern:?} (names start with a system, e.g. `raft/`; see `dst list`)"
+        )));
+    }
+    Ok(chosen)
+}
+
+fn list(pattern: &str) -> Result<i32, UsageError> {
+    for s in selected(pattern)? {
+        println!("{}", s.name);
+    }
+    Ok(0)
+}
+
+pub(crate) fn parse_seed_arg(text: &str) -> Result<u64, String> {
+    sim::seeds::parse_seed(text).map_err(|e| e.to_string())
+}
+
+pub(crate) fn parse_range_arg(text: &str) -> Result<std::ops::Range<u64>, String> {
+    sim::seeds::parse_range(text).map_err(|e| e.to_string())
+}
+
+/// Parses a virtual duration: `5s`, `1500ms`, `2.5s`, or plain seconds.
+pub(crate) fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (t, 1.0)
+    };
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(std::time::Duration::from_secs_f64(v * scale)),
+        _ => Err(format!(
+            "malformed duration {text:?}: expected e.g. 5s, 1500ms or 2.5"
+        )),
+    }
+}

@@ -1,0 +1,15 @@
+//! The framework's own scenarios, under `sim/`: labrpc's self-tests, the
+//! shared filesystem, and crash/restart with the Persister.
+
+mod fs;
+mod labrpc;
+mod restart;
+
+use sim::Scenario;
+
+pub fn scenarios() -> Vec<Scenario> {
+    let mut all = labrpc::scenarios();
+    all.extend(fs::scenarios());
+    all.extend(restart::scenarios());
+    all
+}

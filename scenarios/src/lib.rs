@@ -1,0 +1,34 @@
+//! The named scenarios: the ported test suites of every system, plus the
+//! framework's own. One registry, shared by `cargo test` and `dst`.
+
+#[cfg(not(madsim))]
+compile_error!(
+    "the scenarios must run simulated: build with `--cfg madsim` (set in .cargo/config.toml). \
+     A RUSTFLAGS environment variable replaces those flags and madsim then silently runs on \
+     tokio: `unset RUSTFLAGS`."
+);
+
+pub mod cli;
+pub mod framework;
+
+use sim::Scenario;
+
+/// Every scenario, in a stable order. Names are unique.
+pub fn all() -> Vec<Scenario> {
+    let mut all = Vec::new();
+    all.extend(framework::scenarios());
+    let mut names: Vec<&str> = all.iter().map(|s| s.name).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        panic!("scenario {:?} is registered twice", w[0]);
+    }
+    all
+}
+
+/// The scenarios whose name starts with `pattern` (`all` selects all).
+pub fn select(pattern: &str) -> Vec<Scenario> {
+    all()
+        .into_iter()
+        .filter(|s| pattern == "all" || s.name.starts_with(pattern))
+        .collect()
+}

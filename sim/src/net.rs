@@ -1,0 +1,211 @@
+//! The simulated network's state and its fault verbs: partitions (per node and
+//! per directed link), reliability, long reordering, long delays, and the
+//! counters of 6.824's labrpc (RPCs per receiving server, total RPCs, total
+//! bytes).
+//!
+//! Reachability follows labrpc's `ClientEnd` enable flags as 6.824's config
+//! drives them: `isolate(n)` / `rejoin(n)` are the config's
+//! `disconnect(n)` / `connect(n)` (a link works iff both ends are connected),
+//! and `disable_link` / `enable_link` cut one direction only.
+//!
+//! Why not madsim's `clog_*`: clogged datagrams are silently dropped, while
+//! labrpc's semantics need the *caller* to see a failure after a bounded,
+//! seeded delay. The RPC layer consults this state instead.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use madsim::plugin::{self, Simulator};
+use madsim::rand::GlobalRng;
+use madsim::time::TimeHandle;
+
+/// Network settings and counters of one run (a madsim plugin).
+pub struct Network {
+    pub(crate) state: Mutex<NetState>,
+}
+
+#[derive(Debug)]
+pub(crate) struct NetState {
+    pub reliable: bool,
+    pub long_reordering: bool,
+    pub long_delays: bool,
+    pub isolated: BTreeSet<String>,
+    pub cut_links: BTreeSet<(String, String)>,
+    /// node -> generation of the node when its RPC server registered.
+    pub servers: BTreeMap<String, u64>,
+    pub rpcs_received: BTreeMap<String, u64>,
+    pub total_rpcs: u64,
+    pub total_bytes: u64,
+}
+
+impl Simulator for Network {
+    fn new(_rand: &GlobalRng, _time: &TimeHandle, _config: &madsim::Config) -> Self {
+        Network {
+            state: Mutex::new(NetState {
+                reliable: true,
+                long_reordering: false,
+                long_delays: false,
+                isolated: BTreeSet::new(),
+                cut_links: BTreeSet::new(),
+                servers: BTreeMap::new(),
+                rpcs_received: BTreeMap::new(),
+                total_rpcs: 0,
+                total_bytes: 0,
+            }),
+        }
+    }
+}
+
+impl NetState {
+    pub fn link_up(&self, from: &str, to: &str) -> bool {
+        !self.isolated.contains(from)
+            && !self.isolated.contains(to)
+            && !self.cut_links.contains(&(from.to_string(), to.to_string()))
+    }
+}
+
+pub(crate) fn network() -> Arc<Network> {
+    plugin::simulator::<Network>()
+}
+
+fn with_state<T>(f: impl FnOnce(&mut NetState) -> T) -> T {
+    f(&mut network().state.lock().unwrap())
+}
+
+/// Disconnects node `name` from everyone, both directions (config.go's
+/// `disconnect`).
+pub fn isolate(name: &str) {
+    tracing::info!(target: "sim::net", node = name, "isolate");
+    with_state(|s| s.isolated.insert(name.to_string()));
+}
+
+/// Reconnects node `name` to every connected node (config.go's `connect`).
+pub fn rejoin(name: &str) {
+    tracing::info!(target: "sim::net", node = name, "rejoin");
+    with_state(|s| s.isolated.remove(name));
+}
+
+/// Whether node `name` is connected (not isolated).
+pub fn is_connected(name: &str) -> bool {
+    with_state(|s| !s.isolated.contains(name))
+}
+
+/// Cuts the one-way link `from -> to` (requests from `from` to `to` fail).
+pub fn disable_link(from: &str, to: &str) {
+    tracing::info!(target: "sim::net", from, to, "cut link");
+    with_state(|s| s.cut_links.insert((from.to_string(), to.to_string())));
+}
+
+/// Restores the one-way link `from -> to`.
+pub fn enable_link(from: &str, to: &str) {
+    tracing::info!(target: "sim::net", from, to, "restore link");
+    with_state(|s| s.cut_links.remove(&(from.to_string(), to.to_string())));
+}
+
+/// Splits the given nodes into groups that cannot talk to each other (both
+/// directions). Nodes not listed keep their links.
+pub fn partition(groups: &[&[&str]]) {
+    let shape: Vec<String> = groups.iter().map(|g| g.join(",")).collect();
+    tracing::info!(target: "sim::net", groups = %shape.join(" | "), "partition");
+    with_state(|s| {
+        for (i, a) in groups.iter().enumerate() {
+            for (j, b) in groups.iter().enumerate() {
+                if i != j {
+                    for x in a.iter() {
+                        for y in b.iter() {
+                            s.cut_links.insert((x.to_string(), y.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Removes every partition and cut link.
+pub fn heal() {
+    tracing::info!(target: "sim::net", "heal");
+    with_state(|s| {
+        s.isolated.clear();
+        s.cut_links.clear();
+    });
+}
+
+/// labrpc's `Reliable(false)`: requests delayed 0–26 ms, 10% of requests and
+/// 10% of replies dropped.
+pub fn set_reliable(reliable: bool) {
+    tracing::info!(target: "sim::net", reliable, "set reliable");
+    with_state(|s| s.reliable = reliable);
+}
+
+/// labrpc's `LongReordering(true)`: with probability 600/900 a reply is
+/// delayed by 200 + rand(1 + rand(2000)) ms.
+pub fn set_long_reordering(on: bool) {
+    tracing::info!(target: "sim::net", on, "set long reordering");
+    with_state(|s| s.long_reordering = on);
+}
+
+/// labrpc's `LongDelays(true)`: a call to an unreachable server fails after
+/// 0–6999 ms instead of 0–99 ms.
+pub fn set_long_delays(on: bool) {
+    tracing::info!(target: "sim::net", on, "set long delays");
+    with_state(|s| s.long_delays = on);
+}
+
+/// Incoming RPCs dispatched at node `name` (labrpc's `GetCount`).
+pub fn rpc_count(name: &str) -> u64 {
+    with_state(|s| s.rpcs_received.get(name).copied().unwrap_or(0))
+}
+
+/// All RPCs attempted in this run (labrpc's `GetTotalCount`).
+pub fn total_rpcs() -> u64 {
+    with_state(|s| s.total_rpcs)
+}
+
+/// Request bytes plus delivered reply bytes (labrpc's `GetTotalBytes`).
+pub fn total_bytes() -> u64 {
+    with_state(|s| s.total_bytes)
+}
+
+/// Counters a run reports, kept per thread so the runner can read them after
+/// the runtime has stopped (or panicked).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NetStats {
+    pub rpcs: u64,
+    pub bytes: u64,
+}
+
+thread_local! {
+    static STATS: Cell<NetStats> = const { Cell::new(NetStats { rpcs: 0, bytes: 0 }) };
+}
+
+pub(crate) fn reset_stats() {
+    STATS.with(|s| s.set(NetStats::default()));
+}
+
+pub(crate) fn stats() -> NetStats {
+    STATS.with(|s| s.get())
+}
+
+pub(crate) fn count_request(bytes: usize) {
+    with_state(|s| {
+        s.total_rpcs += 1;
+        s.total_bytes += bytes as u64;
+    });
+    STATS.with(|s| {
+        let mut v = s.get();
+        v.rpcs += 1;
+        v.bytes += bytes as u64;
+        s.set(v);
+    });
+}
+
+pub(crate) fn count_reply(bytes: usize) {
+    with_state(|s| s.total_bytes += bytes as u64);
+    STATS.with(|s| {
+        let mut v = s.get();
+        v.bytes += bytes as u64;
+        s.set(v);
+    });
+}

@@ -1,0 +1,201 @@
+//! Nodes and crashes: named simulated machines that can be crashed and
+//! restarted by the harness.
+//!
+//! A node is a madsim node with a stable name and IP. `crash` drops every
+//! task of the node at once (madsim's `kill`) and, through the plugins' reset
+//! hooks, loses its unsynced file writes and closes its sockets. `restart`
+//! brings it back empty: the harness then spawns the node's tasks again (the
+//! way 6.824's `start1` calls `Make`). Each crash and restart bumps the node's
+//! generation, which is how the RPC layer notices a server that was killed or
+//! replaced mid-call.
+//!
+//! All functions must be called from inside a run (the harness or a node).
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex};
+
+use madsim::plugin::{self, Simulator};
+use madsim::rand::GlobalRng;
+use madsim::runtime::Handle;
+use madsim::task::{JoinHandle, NodeId};
+use madsim::time::TimeHandle;
+
+/// The name the harness (madsim's main task) goes by.
+pub const MAIN: &str = "main";
+
+#[derive(Clone, Debug)]
+struct NodeEntry {
+    id: NodeId,
+    ip: IpAddr,
+    alive: bool,
+    generation: u64,
+}
+
+#[derive(Default)]
+struct Registry {
+    by_name: BTreeMap<String, NodeEntry>,
+    // Only ever looked up, never iterated, so its order cannot leak.
+    name_of: HashMap<NodeId, String>,
+}
+
+/// The node registry of one run (a madsim plugin: one per runtime).
+pub struct Nodes {
+    registry: Mutex<Registry>,
+}
+
+impl Simulator for Nodes {
+    fn new(_rand: &GlobalRng, _time: &TimeHandle, _config: &madsim::Config) -> Self {
+        Nodes {
+            registry: Mutex::new(Registry::default()),
+        }
+    }
+}
+
+fn nodes() -> Arc<Nodes> {
+    plugin::simulator::<Nodes>()
+}
+
+fn entry(name: &str) -> NodeEntry {
+    let nodes = nodes();
+    let registry = nodes.registry.lock().unwrap();
+    match registry.by_name.get(name) {
+        Some(e) => e.clone(),
+        None => panic!("sim::node: no node named {name:?}"),
+    }
+}
+
+/// Creates a node named `name` with the next free IP (10.0.x.y). Names are
+/// unique within a run.
+pub fn create(name: &str) -> IpAddr {
+    assert!(
+        !name.is_empty() && name != MAIN && !name.contains(char::is_whitespace),
+        "sim::node: bad node name {name:?}"
+    );
+    let nodes = nodes();
+    let mut registry = nodes.registry.lock().unwrap();
+    assert!(
+        !registry.by_name.contains_key(name),
+        "sim::node: a node named {name:?} exists already"
+    );
+    let n = registry.by_name.len() as u32 + 1;
+    assert!(n < 250 * 250, "sim::node: too many nodes");
+    let ip = IpAddr::V4(Ipv4Addr::new(10, 0, (n / 250) as u8, (n % 250) as u8));
+    let handle = Handle::current().create_node().name(name).ip(ip).build();
+    let id = handle.id();
+    registry.name_of.insert(id, name.to_string());
+    registry.by_name.insert(
+        name.to_string(),
+        NodeEntry {
+            id,
+            ip,
+            alive: true,
+            generation: 0,
+        },
+    );
+    drop(registry);
+    tracing::info!(target: "sim::node", node = name, %ip, "create");
+    ip
+}
+
+/// Spawns a task on node `name`. The handle is looked up afresh every time:
+/// a madsim `NodeHandle` taken before a restart is stale.
+pub fn spawn<F>(name: &str, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let e = entry(name);
+    assert!(e.alive, "sim::node: spawn on crashed node {name:?}");
+    let handle = Handle::current()
+        .get_node(e.id)
+        .expect("madsim lost a node");
+    handle.spawn(future)
+}
+
+/// Crashes node `name`: all its tasks are dropped at once, its unsynced file
+/// writes are lost and its RPC server stops answering.
+pub fn crash(name: &str) {
+    let nodes = nodes();
+    let mut registry = nodes.registry.lock().unwrap();
+    let e = registry
+        .by_name
+        .get_mut(name)
+        .unwrap_or_else(|| panic!("sim::node: no node named {name:?}"));
+    if !e.alive {
+        return;
+    }
+    e.alive = false;
+    e.generation += 1;
+    let id = e.id;
+    drop(registry);
+    Handle::current().kill(id);
+    tracing::info!(target: "sim::node", node = name, "crash");
+}
+
+/// Restarts node `name` empty (crashing it first if it is alive). The caller
+/// spawns its tasks again with [`spawn`].
+pub fn restart(name: &str) {
+    let nodes = nodes();
+    let mut registry = nodes.registry.lock().unwrap();
+    let e = registry
+        .by_name
+        .get_mut(name)
+        .unwrap_or_else(|| panic!("sim::node: no node named {name:?}"));
+    let was_alive = e.alive;
+    e.alive = true;
+    e.generation += 1;
+    let id = e.id;
+    drop(registry);
+    let handle = Handle::current();
+    // madsim's `restart` drops the old incarnation's tasks but runs the
+    // plugins' reset hooks (lost unsynced writes, closed sockets) only on
+    // `kill`: kill a live node first. The nodes here have no init task.
+    if was_alive {
+        handle.kill(id);
+    }
+    handle.restart(id);
+    tracing::info!(target: "sim::node", node = name, "restart");
+}
+
+/// Whether node `name` is up.
+pub fn is_alive(name: &str) -> bool {
+    entry(name).alive
+}
+
+/// The node's incarnation: bumped by every crash and restart.
+pub fn generation(name: &str) -> u64 {
+    entry(name).generation
+}
+
+/// The node's IP address.
+pub fn ip(name: &str) -> IpAddr {
+    entry(name).ip
+}
+
+/// All node names, in order.
+pub fn names() -> Vec<String> {
+    let nodes = nodes();
+    let registry = nodes.registry.lock().unwrap();
+    registry.by_name.keys().cloned().collect()
+}
+
+/// The name of the node the calling task runs on (`main` for the harness).
+pub fn current() -> String {
+    let id = plugin::node();
+    let nodes = nodes();
+    let registry = nodes.registry.lock().unwrap();
+    registry
+        .name_of
+        .get(&id)
+        .cloned()
+        .unwrap_or_else(|| MAIN.to_string())
+}
+
+/// (alive, generation) of a node, or None if there is no such node.
+pub(crate) fn state(name: &str) -> Option<(bool, u64)> {
+    let nodes = nodes();
+    let registry = nodes.registry.lock().unwrap();
+    registry.by_name.get(name).map(|e| (e.alive, e.generation))
+}

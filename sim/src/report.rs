@@ -1,0 +1,78 @@
+//! Result lines and failure reports (a contract: other tools parse them).
+//!
+//! `PASS raft/4a/initial_election seed=7 virtual=5.112s wall=0.004s events=1234 rpcs=56 bytes=7890 trace=0123456789abcdef`
+//! A failure line starts with `FAIL`, has the same fields, then ` :: ` and
+//! the first line of the message; the full report follows on later lines.
+
+use std::fmt::Write as _;
+
+use crate::runner::RunResult;
+
+/// Trace lines shown in a failure report.
+pub const REPORT_TAIL: usize = 40;
+
+/// The one-line result of a run.
+pub fn result_line(r: &RunResult) -> String {
+    let mut line = format!(
+        "{} {} seed={} virtual={:.3}s wall={:.3}s events={} rpcs={} bytes={} trace={:016x}",
+        if r.passed() { "PASS" } else { "FAIL" },
+        r.scenario,
+        r.seed,
+        r.virtual_time.as_secs_f64(),
+        r.wall.as_secs_f64(),
+        r.trace.lines.len(),
+        r.rpcs,
+        r.bytes,
+        r.trace_hash,
+    );
+    match &r.outcome {
+        Ok(summary) => {
+            for (k, v) in &summary.fields {
+                let _ = write!(line, " {k}={v}");
+            }
+        }
+        Err(failure) => {
+            let first = failure.to_string();
+            let first = first.lines().next().unwrap_or("");
+            let _ = write!(line, " :: {first}");
+        }
+    }
+    line
+}
+
+/// The replay commands for a seed.
+pub fn replay_commands(scenario: &str, seed: u64) -> [String; 2] {
+    [
+        format!("SEED={seed} cargo test -p scenarios --test scenarios -- {scenario} --exact"),
+        format!("cargo run --release -- run {scenario} --seed {seed} --trace"),
+    ]
+}
+
+/// The full report of a failed run: what, when, the trace's tail, and how
+/// to replay it. Empty for a passed run.
+pub fn failure_report(r: &RunResult) -> String {
+    let Some(failure) = r.failure() else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "---- {} failed ----", r.scenario);
+    let _ = writeln!(out, "scenario: {}", r.scenario);
+    let _ = writeln!(out, "seed:     {}", r.seed);
+    let _ = writeln!(
+        out,
+        "failed at virtual time {:.6}s",
+        r.virtual_time.as_secs_f64()
+    );
+    let _ = writeln!(out, "kind:     {}", failure.kind);
+    let _ = writeln!(out, "message:  {failure}");
+    let tail = r.trace.tail(REPORT_TAIL);
+    let _ = writeln!(out, "last {} trace lines:", tail.len());
+    for line in tail {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(out, "replay:");
+    for command in replay_commands(r.scenario, r.seed) {
+        let _ = writeln!(out, "  {command}");
+    }
+    out
+}
