@@ -76,6 +76,10 @@ fn with_state<T>(f: impl FnOnce(&mut NetState) -> T) -> T {
 /// Disconnects node `name` from everyone, both directions (config.go's
 /// `disconnect`).
 pub fn isolate(name: &str) {
+    if !crate::fault::decide("isolate", true) {
+        tracing::info!(target: "sim::net", node = name, "isolate skipped by the fault plan");
+        return;
+    }
     tracing::info!(target: "sim::net", node = name, "isolate");
     with_state(|s| s.isolated.insert(name.to_string()));
 }
@@ -93,6 +97,10 @@ pub fn is_connected(name: &str) -> bool {
 
 /// Cuts the one-way link `from -> to` (requests from `from` to `to` fail).
 pub fn disable_link(from: &str, to: &str) {
+    if !crate::fault::decide("cut_link", true) {
+        tracing::info!(target: "sim::net", from, to, "cut link skipped by the fault plan");
+        return;
+    }
     tracing::info!(target: "sim::net", from, to, "cut link");
     with_state(|s| s.cut_links.insert((from.to_string(), to.to_string())));
 }
@@ -107,6 +115,10 @@ pub fn enable_link(from: &str, to: &str) {
 /// directions). Nodes not listed keep their links.
 pub fn partition(groups: &[&[&str]]) {
     let shape: Vec<String> = groups.iter().map(|g| g.join(",")).collect();
+    if !crate::fault::decide("partition", true) {
+        tracing::info!(target: "sim::net", groups = %shape.join(" | "), "partition skipped by the fault plan");
+        return;
+    }
     tracing::info!(target: "sim::net", groups = %shape.join(" | "), "partition");
     with_state(|s| {
         for (i, a) in groups.iter().enumerate() {
@@ -188,10 +200,13 @@ pub(crate) fn stats() -> NetStats {
     STATS.with(|s| s.get())
 }
 
-pub(crate) fn count_request(bytes: usize) {
-    with_state(|s| {
+/// Counts one call and its request bytes; returns the call's number in
+/// this run (1, 2, ...), which names it in the trace.
+pub(crate) fn count_request(bytes: usize) -> u64 {
+    let number = with_state(|s| {
         s.total_rpcs += 1;
         s.total_bytes += bytes as u64;
+        s.total_rpcs
     });
     STATS.with(|s| {
         let mut v = s.get();
@@ -199,6 +214,7 @@ pub(crate) fn count_request(bytes: usize) {
         v.bytes += bytes as u64;
         s.set(v);
     });
+    number
 }
 
 pub(crate) fn count_reply(bytes: usize) {

@@ -126,6 +126,10 @@ pub fn crash(name: &str) {
     if !e.alive {
         return;
     }
+    if !crate::fault::decide("crash", true) {
+        tracing::info!(target: "sim::node", node = name, "crash skipped by the fault plan");
+        return;
+    }
     e.alive = false;
     e.generation += 1;
     let id = e.id;

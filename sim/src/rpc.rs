@@ -145,7 +145,8 @@ impl ClientEnd {
     pub async fn call_bytes(&self, method: &str, args: Vec<u8>) -> Result<Vec<u8>, RpcError> {
         let from = node::current();
         let to = self.target.as_str();
-        net::count_request(args.len());
+        let rpc = net::count_request(args.len());
+        tracing::debug!(target: "sim::rpc", to, method, rpc, "call");
         let (reachable, reliable, long_delays, long_reordering, server_generation) = {
             let network = net::network();
             let s = network.state.lock().unwrap();
@@ -168,20 +169,26 @@ impl ClientEnd {
             let bound_ms = if long_delays { 7000 } else { 100 };
             let ms = thread_rng().gen_range(0..bound_ms);
             sleep_ms(ms).await;
-            tracing::debug!(target: "sim::rpc", to, method, "unreachable");
+            tracing::debug!(target: "sim::rpc", to, rpc, "unreachable");
             return Err(RpcError::Unreachable);
         }
         if !reliable {
             sleep_ms(thread_rng().gen_range(0..27)).await;
             if fault::decide("drop_request", thread_rng().gen_range(0..1000) < 100) {
-                tracing::debug!(target: "sim::rpc", to, method, "request dropped");
+                tracing::debug!(target: "sim::rpc", to, rpc, "request dropped");
                 return Err(RpcError::RequestDropped);
             }
         }
         let generation = server_generation.expect("reachable implies a live server");
-        let reply = self.exchange(&from, method, args, generation).await?;
+        let reply = match self.exchange(&from, method, args, generation).await {
+            Ok(reply) => reply,
+            Err(e) => {
+                tracing::debug!(target: "sim::rpc", to, rpc, error = ?e, "failed");
+                return Err(e);
+            }
+        };
         if !reliable && fault::decide("drop_reply", thread_rng().gen_range(0..1000) < 100) {
-            tracing::debug!(target: "sim::rpc", to, method, "reply dropped");
+            tracing::debug!(target: "sim::rpc", to, rpc, "reply dropped");
             return Err(RpcError::ReplyDropped);
         }
         if long_reordering {
@@ -193,7 +200,7 @@ impl ClientEnd {
             }
         }
         net::count_reply(reply.len());
-        tracing::debug!(target: "sim::rpc", to, method, "reply");
+        tracing::debug!(target: "sim::rpc", to, rpc, "reply");
         Ok(reply)
     }
 
@@ -219,7 +226,6 @@ impl ClientEnd {
         };
         let wire = bincode::serialize(&request).expect("requests always encode");
         let server = SocketAddr::new(node::ip(to), RPC_PORT);
-        tracing::debug!(target: "sim::rpc", to, method, "call");
         endpoint
             .send_to_raw(server, TAG_REQUEST, Box::new(wire))
             .await
@@ -240,7 +246,6 @@ impl ClientEnd {
                         !same || !s.link_up(from, to)
                     };
                     if lost {
-                        tracing::debug!(target: "sim::rpc", to, method, "server lost");
                         return Err(RpcError::ServerLost);
                     }
                 }

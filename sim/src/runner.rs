@@ -20,6 +20,7 @@ use crate::fault::{self, FaultId, Fired};
 use crate::scenario::{Failure, FailureKind, Scenario, Summary};
 use crate::trace::{self, Trace, WALL_CLOCK_MESSAGE};
 use crate::{fs, inspect, net, node};
+use std::collections::BTreeMap;
 
 /// How a run is made.
 #[derive(Clone, Debug)]
@@ -29,8 +30,8 @@ pub struct RunOptions {
     /// Stop the run at this virtual instant (it then counts as passed unless
     /// it failed before), dump the inspectors and evaluate the probes.
     pub until: Option<Duration>,
-    /// Faults to switch off (for shrinking).
-    pub suppress: BTreeSet<FaultId>,
+    /// Replay a fault plan: exactly these faults happen (None: as seeded).
+    pub plan: Option<BTreeSet<FaultId>>,
 }
 
 impl Default for RunOptions {
@@ -38,7 +39,7 @@ impl Default for RunOptions {
         RunOptions {
             wall_limit: Duration::from_secs(300),
             until: None,
-            suppress: BTreeSet::new(),
+            plan: None,
         }
     }
 }
@@ -58,14 +59,16 @@ pub struct RunResult {
     pub trace_hash: u64,
     /// The faults that fired, in order.
     pub faults: Vec<Fired>,
-    /// How many suppressed faults the run reached.
-    pub suppressed_hits: u64,
+    /// Fault points reached, per kind.
+    pub fault_points: BTreeMap<String, u64>,
     /// Set when the run was stopped by `until` before it ended.
     pub stopped_at: Option<Duration>,
     /// Inspector output at the end (or at `until`).
     pub dump: Vec<(String, String)>,
     /// Probes failing at the end (or at `until`).
     pub failing_probes: Vec<(String, String)>,
+    /// Whether the scenario registered any consistency probe.
+    pub has_probes: bool,
 }
 
 impl RunResult {
@@ -200,10 +203,11 @@ fn failed_without_trace(scenario: &Scenario, seed: u64, message: String) -> RunR
         trace_hash: Trace::default().hash(),
         trace: Trace::default(),
         faults: Vec::new(),
-        suppressed_hits: 0,
+        fault_points: BTreeMap::new(),
         stopped_at: None,
         dump: Vec::new(),
         failing_probes: Vec::new(),
+        has_probes: false,
     }
 }
 
@@ -213,6 +217,7 @@ struct BodyOutput {
     stopped_at: Option<Duration>,
     dump: Vec<(String, String)>,
     failing_probes: Vec<(String, String)>,
+    has_probes: bool,
 }
 
 /// Runs on the current (fresh) thread.
@@ -224,7 +229,10 @@ fn run_here(
 ) -> RunResult {
     install_panic_hook();
     trace::begin(abort);
-    fault::begin(options.suppress.clone());
+    fault::begin(match &options.plan {
+        Some(plan) => fault::Mode::Plan(plan.clone()),
+        None => fault::Mode::Seeded,
+    });
     net::reset_stats();
     inspect::clear();
     PANIC.with(|p| *p.borrow_mut() = None);
@@ -259,6 +267,7 @@ fn run_here(
                 stopped_at,
                 dump: inspect::dump(),
                 failing_probes: inspect::failing_probes(),
+                has_probes: inspect::has_probes(),
             }
         });
         drop(runtime);
@@ -278,6 +287,7 @@ fn run_here(
             let mut failure = classify(message);
             // The inspectors explain a deadlock: who waits for what.
             let dump = panic::catch_unwind(AssertUnwindSafe(inspect::dump)).unwrap_or_default();
+            let has_probes = inspect::has_probes();
             if failure.kind == FailureKind::Deadlock {
                 for (name, text) in &dump {
                     failure.message.push_str(&format!("\n[{name}]\n{text}"));
@@ -289,12 +299,13 @@ fn run_here(
                 stopped_at: None,
                 dump,
                 failing_probes: Vec::new(),
+                has_probes,
             }
         }
     };
     inspect::clear();
     let trace = trace::end();
-    let (faults, suppressed_hits) = fault::end();
+    let (faults, fault_points) = fault::end();
     let stats = net::stats();
     RunResult {
         scenario: scenario.name,
@@ -307,9 +318,10 @@ fn run_here(
         trace_hash: trace.hash(),
         trace,
         faults,
-        suppressed_hits,
+        fault_points,
         stopped_at: output.stopped_at,
         dump: output.dump,
         failing_probes: output.failing_probes,
+        has_probes: output.has_probes,
     }
 }

@@ -42,6 +42,39 @@ pub struct TraceLine {
     pub text: String,
 }
 
+impl TraceLine {
+    /// The value of field `key` in the text (` key=value`), if present.
+    /// Values with spaces are recorded quoted and are returned with quotes.
+    pub fn field(&self, key: &str) -> Option<&str> {
+        let needle = format!(" {key}=");
+        let start = self.text.find(&needle)? + needle.len();
+        let rest = &self.text[start..];
+        let end = if rest.starts_with('"') {
+            rest[1..].find('"').map_or(rest.len(), |i| i + 2)
+        } else {
+            rest.find(' ').unwrap_or(rest.len())
+        };
+        Some(&rest[..end])
+    }
+
+    /// The message: the text before the first field.
+    pub fn message(&self) -> &str {
+        let end = self
+            .text
+            .split(' ')
+            .position(|w| w.contains('='))
+            .map_or(self.text.len(), |n| {
+                self.text
+                    .split(' ')
+                    .take(n)
+                    .map(|w| w.len() + 1)
+                    .sum::<usize>()
+                    .saturating_sub(1)
+            });
+        &self.text[..end]
+    }
+}
+
 impl fmt::Display for TraceLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.at.as_secs();

@@ -1,8 +1,10 @@
 //! The `dst` command. Exit status: 0 all passed, 1 something failed, 2 bad
 //! usage (unknown scenario, malformed seed, unreadable file).
 
+mod investigate;
 mod run;
 mod sweep;
+mod timeline;
 
 use clap::{Parser, Subcommand};
 use sim::Scenario;
@@ -30,6 +32,12 @@ enum Command {
     Run(run::RunArgs),
     /// Run the selected scenarios on every seed of a range, in parallel.
     Sweep(sweep::SweepArgs),
+    /// Remove injected faults from a failing run while it still fails the same way.
+    Shrink(investigate::ShrinkArgs),
+    /// Find the earliest virtual instant at which a failing run is already inconsistent.
+    Bisect(investigate::BisectArgs),
+    /// Draw a run as a self-contained HTML space-time diagram.
+    Timeline(timeline::TimelineArgs),
 }
 
 /// A usage error: printed on stderr, exit status 2.
@@ -47,6 +55,9 @@ pub fn main() -> i32 {
         Command::List { pattern } => list(&pattern),
         Command::Run(args) => run::run(args),
         Command::Sweep(args) => sweep::sweep(args),
+        Command::Shrink(args) => investigate::shrink(args),
+        Command::Bisect(args) => investigate::bisect(args),
+        Command::Timeline(args) => timeline::timeline(args),
     };
     match outcome {
         Ok(code) => code,

@@ -1,19 +1,29 @@
-//! `dst run PATTERN --seed N [--trace] [--until T [--dump]]`
+//! `dst run PATTERN --seed N [--trace] [--until T [--dump]] [--record FILE]`
+//! `dst run SCENARIO --plan FILE [--trace]`
+//!
+//! With `--plan`, exit 125 when the plan no longer applies to the code (a
+//! planned fault point was never reached), so that `git bisect run` skips
+//! such commits.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use sim::{report, RunOptions};
+use sim::fault::{plan_applies, Plan};
+use sim::{report, RunOptions, RunResult};
 
-use super::{parse_duration_arg, parse_seed_arg, selected, UsageError};
+use super::{parse_duration_arg, parse_seed_arg, selected, usage, UsageError};
+
+/// Exit status for `git bisect run`: this commit cannot be tested.
+pub const PLAN_DOES_NOT_APPLY: i32 = 125;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// Scenario name or prefix (`all` for all).
     pattern: String,
-    /// The seed.
-    #[arg(long, value_parser = parse_seed_arg)]
-    seed: u64,
+    /// The seed (taken from the plan with --plan).
+    #[arg(long, value_parser = parse_seed_arg, required_unless_present = "plan")]
+    seed: Option<u64>,
     /// Print the whole trace of each run.
     #[arg(long)]
     trace: bool,
@@ -23,41 +33,111 @@ pub struct RunArgs {
     /// With --until: print every node's state at that instant.
     #[arg(long, requires = "until")]
     dump: bool,
+    /// Write the run's fault plan (the faults that fired) to this file.
+    #[arg(long, conflicts_with = "plan")]
+    record: Option<PathBuf>,
+    /// Replay a recorded fault plan: exactly its faults happen.
+    #[arg(long)]
+    plan: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> Result<i32, UsageError> {
     let scenarios = selected(&args.pattern)?;
+    let plan = match &args.plan {
+        Some(path) => Some(Plan::load(path).map_err(usage)?),
+        None => None,
+    };
+    let seed = match (&plan, args.seed) {
+        (Some(p), Some(s)) if p.seed != s => {
+            return Err(usage(format!(
+                "--seed {s} contradicts the plan's seed {}",
+                p.seed
+            )))
+        }
+        (Some(p), _) => p.seed,
+        (None, Some(s)) => s,
+        (None, None) => return Err(usage("--seed is required")),
+    };
+    if plan.is_some() || args.record.is_some() {
+        if scenarios.len() != 1 {
+            return Err(usage(format!(
+                "--plan and --record take one scenario; {:?} selects {}",
+                args.pattern,
+                scenarios.len()
+            )));
+        }
+        if let Some(p) = &plan {
+            if p.scenario != scenarios[0].name {
+                return Err(usage(format!(
+                    "the plan is for {}, not {}",
+                    p.scenario, scenarios[0].name
+                )));
+            }
+        }
+    }
     let options = RunOptions {
         until: args.until,
+        plan: plan.as_ref().map(Plan::fault_set),
         ..RunOptions::default()
     };
     let mut failed = false;
     for scenario in &scenarios {
-        let result = sim::run(scenario, args.seed, &options);
-        if args.trace {
-            for line in &result.trace.lines {
-                println!("{line}");
+        let result = sim::run(scenario, seed, &options);
+        print_result(&args, &result);
+        if let Some(path) = &args.record {
+            let recorded = Plan {
+                scenario: scenario.name.to_string(),
+                seed,
+                faults: result.faults.clone(),
+                signature: result.failure().map(|f| f.signature()),
+            };
+            recorded.save(path).map_err(usage)?;
+            println!(
+                "recorded {} faults to {}",
+                recorded.faults.len(),
+                path.display()
+            );
+        }
+        if let Some(p) = &plan {
+            if !plan_applies(&p.fault_set(), &result.fault_points) {
+                eprintln!(
+                    "dst: the plan no longer applies: some planned fault points were never reached \
+                     (reached: {:?})",
+                    result.fault_points
+                );
+                return Ok(PLAN_DOES_NOT_APPLY);
             }
         }
-        println!("{}", report::result_line(&result));
-        if let Some(at) = result.stopped_at {
-            println!("stopped at virtual time {:.6}s", at.as_secs_f64());
-        }
-        if args.dump {
-            for (name, text) in &result.dump {
-                println!("[{name}]");
-                for line in text.lines() {
-                    println!("  {line}");
-                }
-            }
-            for (name, why) in &result.failing_probes {
-                println!("probe {name} FAILS: {why}");
-            }
-        }
-        if !result.passed() {
-            failed = true;
-            print!("{}", report::failure_report(&result));
-        }
+        failed |= !result.passed();
     }
     Ok(if failed { 1 } else { 0 })
+}
+
+fn print_result(args: &RunArgs, result: &RunResult) {
+    if args.trace {
+        for line in &result.trace.lines {
+            println!("{line}");
+        }
+    }
+    println!("{}", report::result_line(result));
+    if let Some(at) = result.stopped_at {
+        println!("stopped at virtual time {:.6}s", at.as_secs_f64());
+    }
+    if args.dump {
+        for (name, text) in &result.dump {
+            println!("[{name}]");
+            for line in text.lines() {
+                println!("  {line}");
+            }
+        }
+        if result.dump.is_empty() {
+            println!("(this scenario registers no state inspector)");
+        }
+        for (name, why) in &result.failing_probes {
+            println!("probe {name} FAILS: {why}");
+        }
+    }
+    if !result.passed() {
+        print!("{}", report::failure_report(result));
+    }
 }

@@ -1,0 +1,180 @@
+//! The investigation path on a small planted bug, independent of any system:
+//! a counter server that is not idempotent, and a client that retries until
+//! it gets a reply. On an unreliable network a dropped *reply* makes the
+//! client retry an increment the server already applied. The test only
+//! checks the counter at the end (t = 20 s); the consistency probe
+//! ("applied <= issued") fails at the first double apply.
+//!
+//! Checks: a sweep finds a failing seed; shrink keeps exactly the dropped
+//! replies that matter (one suffices) and drops the rest; the shrunk plan
+//! replays to the same failure; bisect names an instant well before the test
+//! noticed; a plan that no longer applies is recognised; the timeline draws
+//! the run.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use madsim::time::sleep;
+use scenarios::investigate;
+use sim::fault::{plan_applies, FaultId};
+use sim::rpc::{ClientEnd, Server};
+use sim::{ensure, net, node, RunOptions, Scenario, Summary};
+
+const INCREMENTS: u64 = 60;
+
+fn lossy_counter() -> sim::BodyFuture {
+    Box::pin(async {
+        let applied = Arc::new(AtomicU64::new(0));
+        let issued = Arc::new(AtomicU64::new(0));
+        let (a, i) = (applied.clone(), issued.clone());
+        sim::inspect::probe("applied <= issued", move || {
+            let (a, i) = (a.load(Ordering::Relaxed), i.load(Ordering::Relaxed));
+            if a <= i {
+                Ok(())
+            } else {
+                Err(format!("applied {a} increments but only {i} were issued"))
+            }
+        });
+        node::create("server");
+        node::create("client");
+        let server_count = applied.clone();
+        node::spawn("server", async move {
+            Server::new()
+                .add("Counter.Incr", move |_request: u64| {
+                    let count = server_count.clone();
+                    // The planted bug: no duplicate detection by request id.
+                    async move { count.fetch_add(1, Ordering::Relaxed) + 1 }
+                })
+                .start()
+                .await
+                .unwrap();
+        })
+        .await
+        .unwrap();
+        net::set_reliable(false);
+        let client_issued = issued.clone();
+        node::spawn("client", async move {
+            for request in 0..INCREMENTS {
+                client_issued.store(request + 1, Ordering::Relaxed);
+                while ClientEnd::new("server")
+                    .call::<u64, u64>("Counter.Incr", &request)
+                    .await
+                    .is_err()
+                {}
+                sleep(Duration::from_millis(100)).await;
+            }
+        });
+        sleep(Duration::from_secs(20)).await;
+        let count = applied.load(Ordering::Relaxed);
+        ensure!(
+            count == INCREMENTS,
+            "counter is {count}, expected {INCREMENTS}"
+        );
+        Ok(Summary::new())
+    })
+}
+
+fn scenario() -> Scenario {
+    Scenario::new("t/fixture/lossy_counter", lossy_counter)
+}
+
+fn first_failing_seed(s: &Scenario) -> sim::RunResult {
+    (0..50)
+        .map(|seed| sim::run(s, seed, &RunOptions::default()))
+        .find(|r| !r.passed())
+        .expect("the planted bug must fail within seeds 0..50")
+}
+
+#[test]
+fn shrink_then_bisect_a_planted_bug() {
+    let s = scenario();
+    let failing = first_failing_seed(&s);
+    println!("failing seed: {}", failing.seed);
+    let before = failing.faults.len();
+    assert!(
+        before > 3,
+        "an unreliable run injects many faults, got {before}"
+    );
+
+    let shrunk = investigate::shrink(&s, &failing, |_, _| {}).expect("shrinks");
+    let kept = &shrunk.plan.faults;
+    println!(
+        "shrink: {before} → {} faults in {} replays",
+        kept.len(),
+        shrunk.replays
+    );
+    assert_eq!(kept.len(), 1, "one dropped reply is enough: {kept:?}");
+    assert_eq!(
+        kept[0].id.kind, "drop_reply",
+        "only a lost reply causes a double apply"
+    );
+
+    // The minimal plan replays to the same failure.
+    let replay = investigate::run_with_plan(&s, failing.seed, &shrunk.plan.fault_set());
+    let signature = replay.failure().map(|f| f.signature());
+    assert_eq!(signature, shrunk.plan.signature);
+    assert_eq!(replay.faults.len(), 1, "exactly the planned fault happens");
+
+    // Bisect: the probe fails right after the lost reply, long before the
+    // test's own check at 20 s.
+    let plan = shrunk.plan.fault_set();
+    let found =
+        investigate::bisect(&s, &replay, Some(&plan), Duration::from_millis(1)).expect("bisects");
+    let fault_at = sim::fault::at(&replay.faults[0]);
+    assert_eq!(
+        replay.faults, shrunk.plan.faults,
+        "the plan records its faults' replay times"
+    );
+    println!(
+        "bisect: inconsistent at {:?}, fault at {fault_at:?}, noticed at {:?}",
+        found.instant, found.noticed
+    );
+    assert!(found.noticed >= Duration::from_secs(20));
+    assert!(
+        found.instant >= fault_at,
+        "cannot be inconsistent before the fault"
+    );
+    assert!(
+        found.instant < fault_at + Duration::from_millis(200),
+        "the retry follows within ~100 ms"
+    );
+    assert_eq!(found.probes.len(), 1, "{:?}", found.probes);
+
+    // The timeline draws the run, with the failure marked.
+    let html = scenarios::timeline::render(&replay);
+    assert!(html.contains("t/fixture/lossy_counter"));
+    assert!(
+        html.contains(r#"class="rpc failed""#),
+        "the dropped reply is drawn"
+    );
+    assert!(html.contains("counter is"), "the failure is marked");
+}
+
+#[test]
+fn a_plan_that_names_unreached_fault_points_does_not_apply() {
+    let s = scenario();
+    let r = sim::run(&s, 3, &RunOptions::default());
+    let mut plan: std::collections::BTreeSet<FaultId> =
+        r.faults.iter().map(|f| f.id.clone()).collect();
+    assert!(plan_applies(&plan, &r.fault_points));
+    plan.insert(FaultId {
+        kind: "drop_reply".into(),
+        seq: 1_000_000,
+    });
+    assert!(!plan_applies(&plan, &r.fault_points));
+    plan.insert(FaultId {
+        kind: "no_such_kind".into(),
+        seq: 0,
+    });
+    assert!(!plan_applies(&plan, &r.fault_points));
+}
+
+#[test]
+fn a_recorded_plan_replays_the_seeded_run_exactly() {
+    let s = scenario();
+    let seeded = sim::run(&s, 5, &RunOptions::default());
+    let plan = seeded.faults.iter().map(|f| f.id.clone()).collect();
+    let replayed = investigate::run_with_plan(&s, 5, &plan);
+    assert_eq!(seeded.trace_hash, replayed.trace_hash);
+}
