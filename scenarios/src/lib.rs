@@ -10,6 +10,8 @@ compile_error!(
 
 pub mod cli;
 pub mod framework;
+pub mod investigate;
+pub mod timeline;
 
 use sim::Scenario;
 

@@ -1,6 +1,7 @@
 //! The `dst` command. Exit status: 0 all passed, 1 something failed, 2 bad
 //! usage (unknown scenario, malformed seed, unreadable file).
 
+mod bench;
 mod investigate;
 mod run;
 mod sweep;
@@ -38,6 +39,11 @@ enum Command {
     Bisect(investigate::BisectArgs),
     /// Draw a run as a self-contained HTML space-time diagram.
     Timeline(timeline::TimelineArgs),
+    /// Measure every suite: wall and virtual time per seed, speed-up, events and RPCs per second, memory.
+    Bench(bench::BenchArgs),
+    /// (internal) Measure one system for `dst bench`, in its own process.
+    #[command(hide = true)]
+    BenchOne(bench::BenchOneArgs),
 }
 
 /// A usage error: printed on stderr, exit status 2.
@@ -58,6 +64,8 @@ pub fn main() -> i32 {
         Command::Shrink(args) => investigate::shrink(args),
         Command::Bisect(args) => investigate::bisect(args),
         Command::Timeline(args) => timeline::timeline(args),
+        Command::Bench(args) => bench::bench(args),
+        Command::BenchOne(args) => bench::bench_one(args),
     };
     match outcome {
         Ok(code) => code,

@@ -1,0 +1,328 @@
+//! `dst bench [PATTERN] [--seeds A..B] [--markdown]`
+//!
+//! Per system: every selected scenario on every seed, one run at a time, in
+//! a child process of its own (so that peak memory is that system's). Then
+//! the floor: a bare madsim workload (two nodes exchanging datagrams and
+//! nothing else) doing as many request/reply exchanges as the suites made
+//! RPCs, so the framework's cost per RPC is a ratio. Then sweep throughput
+//! with one job against two.
+//!
+//! Speed is measured here and reported, never asserted in tests.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use sim::{RunOptions, Scenario};
+
+use super::{parse_range_arg, selected, usage, UsageError};
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Scenario name or prefix (`all` for all).
+    #[arg(default_value = "all")]
+    pattern: String,
+    /// Seeds to run each scenario on.
+    #[arg(long, value_parser = parse_range_arg, default_value = "0..5")]
+    seeds: Range<u64>,
+    /// Print the tables as Markdown (for BENCHMARKS.md).
+    #[arg(long)]
+    markdown: bool,
+    /// Skip the --jobs 1 vs --jobs 2 sweep comparison.
+    #[arg(long)]
+    no_jobs: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchOneArgs {
+    system: String,
+    pattern: String,
+    #[arg(long, value_parser = parse_range_arg)]
+    seeds: Range<u64>,
+}
+
+/// One system's figures, passed from the child process as JSON.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+struct SystemBench {
+    system: String,
+    scenarios: usize,
+    seeds: usize,
+    failures: usize,
+    wall_per_seed: Vec<f64>,
+    virtual_per_seed: Vec<f64>,
+    events: u64,
+    rpcs: u64,
+    wall_total: f64,
+    peak_rss_kib: Option<u64>,
+}
+
+fn systems_of(scenarios: &[Scenario]) -> Vec<String> {
+    let mut systems: Vec<String> = Vec::new();
+    for s in scenarios {
+        if !systems.iter().any(|x| x == s.system()) {
+            systems.push(s.system().to_string());
+        }
+    }
+    systems
+}
+
+/// The hidden child command: measures one system, prints one JSON line.
+pub fn bench_one(args: BenchOneArgs) -> Result<i32, UsageError> {
+    let scenarios: Vec<Scenario> = selected(&args.pattern)?
+        .into_iter()
+        .filter(|s| s.system() == args.system)
+        .collect();
+    let mut wall_per_seed = Vec::new();
+    let mut virtual_per_seed = Vec::new();
+    let (mut events, mut rpcs, mut failures) = (0u64, 0u64, 0usize);
+    let started = Instant::now();
+    for seed in args.seeds.clone() {
+        let (mut wall, mut virt) = (Duration::ZERO, Duration::ZERO);
+        for s in &scenarios {
+            let r = sim::run(s, seed, &RunOptions::default());
+            wall += r.wall;
+            virt += r.virtual_time;
+            events += r.trace.lines.len() as u64;
+            rpcs += r.rpcs;
+            failures += usize::from(!r.passed());
+        }
+        wall_per_seed.push(wall.as_secs_f64());
+        virtual_per_seed.push(virt.as_secs_f64());
+    }
+    let bench = SystemBench {
+        system: args.system,
+        scenarios: scenarios.len(),
+        seeds: args.seeds.count(),
+        failures,
+        wall_per_seed,
+        virtual_per_seed,
+        events,
+        rpcs,
+        wall_total: started.elapsed().as_secs_f64(),
+        peak_rss_kib: peak_rss_kib(),
+    };
+    println!("{}", serde_json::to_string(&bench).expect("serializes"));
+    Ok(0)
+}
+
+/// The process's peak resident memory, from /proc (Linux only).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
+    let scenarios = selected(&args.pattern)?;
+    if cfg!(debug_assertions) {
+        eprintln!("dst bench: this is a debug build; numbers mean little (use cargo run --release -- bench)");
+    }
+    let exe = std::env::current_exe().map_err(|e| usage(format!("cannot find dst itself: {e}")))?;
+    let mut results = Vec::new();
+    for system in systems_of(&scenarios) {
+        eprint!("bench: {system} ... ");
+        let _ = std::io::stderr().flush();
+        let out = Command::new(&exe)
+            .args(["bench-one", &system, &args.pattern, "--seeds"])
+            .arg(format!("{}..{}", args.seeds.start, args.seeds.end))
+            .output()
+            .map_err(|e| usage(format!("cannot run {}: {e}", exe.display())))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().last().unwrap_or("");
+        let bench: SystemBench = serde_json::from_str(line)
+            .map_err(|e| usage(format!("bench of {system} gave no result ({e}): {}", String::from_utf8_lossy(&out.stderr))))?;
+        eprintln!("{:.2}s", bench.wall_total);
+        results.push(bench);
+    }
+    let total_rpcs: u64 = results.iter().map(|b| b.rpcs).sum();
+    let total_wall: f64 = results.iter().map(|b| b.wall_per_seed.iter().sum::<f64>()).sum();
+    let floor = floor(total_rpcs.max(1000));
+    print_table(&args, &results, &floor, total_rpcs, total_wall);
+    if !args.no_jobs {
+        let jobs = jobs_comparison(&scenarios, &args.seeds);
+        print_jobs(&args, &jobs);
+    }
+    let failures: usize = results.iter().map(|b| b.failures).sum();
+    if failures > 0 {
+        eprintln!("dst bench: {failures} runs failed (run `dst sweep` to see them)");
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// The bare madsim floor: `exchanges` request/reply pairs between two nodes
+/// over madsim endpoints, with nothing of ours in between.
+struct Floor {
+    exchanges: u64,
+    wall: f64,
+}
+
+fn floor(exchanges: u64) -> Floor {
+    let handle = std::thread::spawn(move || {
+        let runtime = madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default());
+        let a: SocketAddr = "10.0.0.1:1".parse().unwrap();
+        let b: SocketAddr = "10.0.0.2:1".parse().unwrap();
+        let server = runtime.create_node().ip(b.ip()).build();
+        let client = runtime.create_node().ip(a.ip()).build();
+        let started = Instant::now();
+        runtime.block_on(async move {
+            server.spawn(async move {
+                let ep = madsim::net::Endpoint::bind(b).await.unwrap();
+                loop {
+                    let (msg, from) = ep.recv_from_raw(1).await.unwrap();
+                    ep.send_to_raw(from, 2, msg).await.unwrap();
+                }
+            });
+            client
+                .spawn(async move {
+                    madsim::time::sleep(Duration::from_millis(10)).await;
+                    let ep = madsim::net::Endpoint::bind(a).await.unwrap();
+                    for i in 0..exchanges {
+                        ep.send_to_raw(b, 1, Box::new(vec![i as u8; 64])).await.unwrap();
+                        ep.recv_from_raw(2).await.unwrap();
+                    }
+                })
+                .await
+                .unwrap();
+        });
+        started.elapsed().as_secs_f64()
+    });
+    Floor {
+        exchanges,
+        wall: handle.join().expect("the floor workload runs"),
+    }
+}
+
+struct Jobs {
+    runs: usize,
+    one: f64,
+    two: f64,
+}
+
+fn jobs_comparison(scenarios: &[Scenario], seeds: &Range<u64>) -> Jobs {
+    let work: Vec<(usize, u64)> = seeds
+        .clone()
+        .flat_map(|seed| (0..scenarios.len()).map(move |i| (i, seed)))
+        .collect();
+    let timed = |jobs: usize| {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(s, seed)) = work.get(i) else { return };
+                    let _ = sim::run(&scenarios[s], seed, &RunOptions::default());
+                });
+            }
+        });
+        started.elapsed().as_secs_f64()
+    };
+    eprint!("bench: sweep throughput with 1 and 2 jobs ... ");
+    let one = timed(1);
+    let two = timed(2);
+    eprintln!("done");
+    Jobs {
+        runs: work.len(),
+        one,
+        two,
+    }
+}
+
+fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor, total_rpcs: u64, total_wall: f64) {
+    let header = [
+        "system", "scenarios", "seeds", "wall/seed median", "wall/seed max", "virtual/seed", "speed-up",
+        "events/s", "RPCs/s", "peak RSS",
+    ];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for b in results {
+        let wall_sum: f64 = b.wall_per_seed.iter().sum();
+        let virt_sum: f64 = b.virtual_per_seed.iter().sum();
+        let max = b.wall_per_seed.iter().copied().fold(0.0, f64::max);
+        rows.push(vec![
+            b.system.clone(),
+            b.scenarios.to_string(),
+            b.seeds.to_string(),
+            format!("{:.3}s", median(&b.wall_per_seed)),
+            format!("{max:.3}s"),
+            format!("{:.1}s", median(&b.virtual_per_seed)),
+            format!("{:.0}x", virt_sum / wall_sum.max(1e-9)),
+            format!("{:.0}", b.events as f64 / wall_sum.max(1e-9)),
+            format!("{:.0}", b.rpcs as f64 / wall_sum.max(1e-9)),
+            b.peak_rss_kib.map_or("n/a".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0)),
+        ]);
+    }
+    print_rows(args.markdown, &header, &rows);
+    let all_median: f64 = results.iter().map(|b| median(&b.wall_per_seed)).sum();
+    println!();
+    println!("all selected scenarios, one seed: {all_median:.3}s wall (sum of per-system medians)");
+    let per_floor = floor.wall / floor.exchanges as f64;
+    let per_rpc = if total_rpcs > 0 { total_wall / total_rpcs as f64 } else { 0.0 };
+    println!(
+        "floor: bare madsim, {} request/reply exchanges in {:.3}s = {:.2} µs each; \
+         the suites spent {:.2} µs of wall time per RPC (all work included) = {:.1}x the floor",
+        floor.exchanges,
+        floor.wall,
+        per_floor * 1e6,
+        per_rpc * 1e6,
+        per_rpc / per_floor.max(1e-12)
+    );
+    let mut by_system = BTreeMap::new();
+    for b in results {
+        by_system.insert(b.system.clone(), b.failures);
+    }
+    if by_system.values().any(|&f| f > 0) {
+        println!("failures per system: {by_system:?}");
+    }
+}
+
+fn print_jobs(args: &BenchArgs, j: &Jobs) {
+    println!();
+    let rows = vec![
+        vec!["1".to_string(), j.runs.to_string(), format!("{:.3}s", j.one), format!("{:.1}", j.runs as f64 / j.one)],
+        vec!["2".to_string(), j.runs.to_string(), format!("{:.3}s", j.two), format!("{:.1}", j.runs as f64 / j.two)],
+    ];
+    print_rows(args.markdown, &["jobs", "runs", "wall", "runs/s"], &rows);
+    println!("--jobs 2 gives {:.2}x the throughput of --jobs 1", j.one / j.two.max(1e-9));
+}
+
+fn print_rows(markdown: bool, header: &[&str], rows: &[Vec<String>]) {
+    if markdown {
+        println!("| {} |", header.join(" | "));
+        println!("|{}|", header.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+        for r in rows {
+            println!("| {} |", r.join(" | "));
+        }
+        return;
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("{}", line(header.to_vec()));
+    for r in rows {
+        println!("{}", line(r.iter().map(String::as_str).collect()));
+    }
+}
