@@ -9,6 +9,7 @@ compile_error!(
 );
 
 pub mod cli;
+pub mod demo;
 pub mod framework;
 pub mod investigate;
 pub mod timeline;
@@ -19,6 +20,7 @@ use sim::Scenario;
 pub fn all() -> Vec<Scenario> {
     let mut all = Vec::new();
     all.extend(framework::scenarios());
+    all.extend(demo::scenarios());
     let mut names: Vec<&str> = all.iter().map(|s| s.name).collect();
     names.sort_unstable();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
@@ -27,10 +29,17 @@ pub fn all() -> Vec<Scenario> {
     all
 }
 
-/// The scenarios whose name starts with `pattern` (`all` selects all).
+/// The scenarios whose name starts with `pattern`. `all` selects all but
+/// the `demo/` scenarios, whose planted bugs make them fail on purpose.
 pub fn select(pattern: &str) -> Vec<Scenario> {
     all()
         .into_iter()
-        .filter(|s| pattern == "all" || s.name.starts_with(pattern))
+        .filter(|s| {
+            if pattern == "all" {
+                !s.name.starts_with(demo::PREFIX)
+            } else {
+                s.name.starts_with(pattern)
+            }
+        })
         .collect()
 }

@@ -1,9 +1,6 @@
 //! The investigation path on a small planted bug, independent of any system:
-//! a counter server that is not idempotent, and a client that retries until
-//! it gets a reply. On an unreliable network a dropped *reply* makes the
-//! client retry an increment the server already applied. The test only
-//! checks the counter at the end (t = 20 s); the consistency probe
-//! ("applied <= issued") fails at the first double apply.
+//! `demo/rpc/lossy_counter`, a counter server that is not idempotent and a
+//! client that retries until it gets a reply (see scenarios/src/demo.rs).
 //!
 //! Checks: a sweep finds a failing seed; shrink keeps exactly the dropped
 //! replies that matter (one suffices) and drops the rest; the shrunk plan
@@ -11,72 +8,14 @@
 //! noticed; a plan that no longer applies is recognised; the timeline draws
 //! the run.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use madsim::time::sleep;
 use scenarios::investigate;
 use sim::fault::{plan_applies, FaultId};
-use sim::rpc::{ClientEnd, Server};
-use sim::{ensure, net, node, RunOptions, Scenario, Summary};
-
-const INCREMENTS: u64 = 60;
-
-fn lossy_counter() -> sim::BodyFuture {
-    Box::pin(async {
-        let applied = Arc::new(AtomicU64::new(0));
-        let issued = Arc::new(AtomicU64::new(0));
-        let (a, i) = (applied.clone(), issued.clone());
-        sim::inspect::probe("applied <= issued", move || {
-            let (a, i) = (a.load(Ordering::Relaxed), i.load(Ordering::Relaxed));
-            if a <= i {
-                Ok(())
-            } else {
-                Err(format!("applied {a} increments but only {i} were issued"))
-            }
-        });
-        node::create("server");
-        node::create("client");
-        let server_count = applied.clone();
-        node::spawn("server", async move {
-            Server::new()
-                .add("Counter.Incr", move |_request: u64| {
-                    let count = server_count.clone();
-                    // The planted bug: no duplicate detection by request id.
-                    async move { count.fetch_add(1, Ordering::Relaxed) + 1 }
-                })
-                .start()
-                .await
-                .unwrap();
-        })
-        .await
-        .unwrap();
-        net::set_reliable(false);
-        let client_issued = issued.clone();
-        node::spawn("client", async move {
-            for request in 0..INCREMENTS {
-                client_issued.store(request + 1, Ordering::Relaxed);
-                while ClientEnd::new("server")
-                    .call::<u64, u64>("Counter.Incr", &request)
-                    .await
-                    .is_err()
-                {}
-                sleep(Duration::from_millis(100)).await;
-            }
-        });
-        sleep(Duration::from_secs(20)).await;
-        let count = applied.load(Ordering::Relaxed);
-        ensure!(
-            count == INCREMENTS,
-            "counter is {count}, expected {INCREMENTS}"
-        );
-        Ok(Summary::new())
-    })
-}
+use sim::{RunOptions, Scenario};
 
 fn scenario() -> Scenario {
-    Scenario::new("t/fixture/lossy_counter", lossy_counter)
+    scenarios::select("demo/rpc/lossy_counter").remove(0)
 }
 
 fn first_failing_seed(s: &Scenario) -> sim::RunResult {
@@ -143,7 +82,7 @@ fn shrink_then_bisect_a_planted_bug() {
 
     // The timeline draws the run, with the failure marked.
     let html = scenarios::timeline::render(&replay);
-    assert!(html.contains("t/fixture/lossy_counter"));
+    assert!(html.contains("demo/rpc/lossy_counter"));
     assert!(
         html.contains(r#"class="rpc failed""#),
         "the dropped reply is drawn"

@@ -49,12 +49,31 @@ fn main() {
                 .filter(|c| c.scenario == scenario.name)
                 .cloned()
                 .collect();
+            if scenario.name.starts_with(scenarios::demo::PREFIX) {
+                return Trial::test(scenario.name, move || demo_trial(&scenario));
+            }
             Trial::test(scenario.name, move || {
                 run_trial(&scenario, explicit, &corpus)
             })
         })
         .collect();
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// A demo scenario has a planted bug: it must fail on some seed in 0..50.
+fn demo_trial(scenario: &Scenario) -> Result<(), Failed> {
+    let failing = (0..50).find(|&seed| !sim::run(scenario, seed, &RunOptions::default()).passed());
+    match failing {
+        Some(seed) => {
+            println!("{}: planted bug caught on seed {seed}", scenario.name);
+            Ok(())
+        }
+        None => Err(format!(
+            "{}: the planted bug was not caught on seeds 0..50",
+            scenario.name
+        )
+        .into()),
+    }
 }
 
 fn run_trial(

@@ -49,8 +49,8 @@ impl TraceLine {
         let needle = format!(" {key}=");
         let start = self.text.find(&needle)? + needle.len();
         let rest = &self.text[start..];
-        let end = if rest.starts_with('"') {
-            rest[1..].find('"').map_or(rest.len(), |i| i + 2)
+        let end = if let Some(quoted) = rest.strip_prefix('"') {
+            quoted.find('"').map_or(rest.len(), |i| i + 2)
         } else {
             rest.find(' ').unwrap_or(rest.len())
         };

@@ -98,7 +98,8 @@ pub fn run(args: RunArgs) -> Result<i32, UsageError> {
                 path.display()
             );
         }
-        if let Some(p) = &plan {
+        // A run stopped early by --until cannot have reached later faults.
+        if let (Some(p), None) = (&plan, result.stopped_at) {
             if !plan_applies(&p.fault_set(), &result.fault_points) {
                 eprintln!(
                     "dst: the plan no longer applies: some planned fault points were never reached \
