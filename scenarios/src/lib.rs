@@ -8,19 +8,27 @@ compile_error!(
      tokio: `unset RUSTFLAGS`."
 );
 
+pub mod bank;
 pub mod cli;
 pub mod demo;
 pub mod framework;
 pub mod investigate;
+pub mod mapreduce;
+pub mod raft;
 pub mod timeline;
+pub mod weather;
 
 use sim::Scenario;
 
 /// Every scenario, in a stable order. Names are unique.
 pub fn all() -> Vec<Scenario> {
     let mut all = Vec::new();
+    all.extend(bank::scenarios());
     all.extend(framework::scenarios());
     all.extend(demo::scenarios());
+    all.extend(mapreduce::scenarios());
+    all.extend(raft::scenarios());
+    all.extend(weather::scenarios());
     let mut names: Vec<&str> = all.iter().map(|s| s.name).collect();
     names.sort_unstable();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {

@@ -65,6 +65,17 @@ impl Simulator for SharedFs {
     }
 }
 
+/// Makes the writes of node `id` durable (its process exits normally; the
+/// operating system keeps what it wrote).
+pub(crate) fn keep_writes_of(id: NodeId) {
+    let fs = fs();
+    let mut files = fs.files.lock().unwrap();
+    for f in files.values_mut().filter(|f| f.dirty_by == Some(id)) {
+        f.durable = Some(f.current.clone());
+        f.dirty_by = None;
+    }
+}
+
 fn fs() -> Arc<SharedFs> {
     plugin::simulator::<SharedFs>()
 }

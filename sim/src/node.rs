@@ -138,6 +138,30 @@ pub fn crash(name: &str) {
     tracing::info!(target: "sim::node", node = name, "crash");
 }
 
+/// Stops node `name` the way a process exits normally: all its tasks end and
+/// its RPC server stops answering, but (unlike [`crash`]) it is not a fault:
+/// it does not pass the fault plan, and what it wrote stays, synced or not
+/// (the operating system keeps a process's writes after it exits). It may be
+/// restarted later. A task may stop its own node.
+pub fn stop(name: &str) {
+    let nodes = nodes();
+    let mut registry = nodes.registry.lock().unwrap();
+    let e = registry
+        .by_name
+        .get_mut(name)
+        .unwrap_or_else(|| panic!("sim::node: no node named {name:?}"));
+    if !e.alive {
+        return;
+    }
+    e.alive = false;
+    e.generation += 1;
+    let id = e.id;
+    drop(registry);
+    crate::fs::keep_writes_of(id);
+    tracing::info!(target: "sim::node", node = name, "stop");
+    Handle::current().kill(id);
+}
+
 /// Restarts node `name` empty (crashing it first if it is alive). The caller
 /// spawns its tasks again with [`spawn`].
 pub fn restart(name: &str) {

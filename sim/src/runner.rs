@@ -159,6 +159,19 @@ fn madsim_config() -> madsim::Config {
     config
 }
 
+/// A madsim runtime for `seed` with the simulator plugins `sim` needs (nodes,
+/// network, shared filesystem) and a virtual-time limit: for code that runs
+/// a simulation of its own outside a scenario (e.g. `dst mr`). Use it on a
+/// fresh thread, like every run.
+pub fn runtime(seed: u64, time_limit: Duration) -> Runtime {
+    let mut runtime = Runtime::with_seed_and_config(seed, madsim_config());
+    runtime.add_simulator::<node::Nodes>();
+    runtime.add_simulator::<net::Network>();
+    runtime.add_simulator::<fs::SharedFs>();
+    runtime.set_time_limit(time_limit);
+    runtime
+}
+
 /// Runs `scenario` on `seed`. Never panics and never hangs past the guard.
 pub fn run(scenario: &Scenario, seed: u64, options: &RunOptions) -> RunResult {
     let abort = Arc::new(AtomicBool::new(false));
@@ -243,11 +256,7 @@ fn run_here(
     let until = options.until;
     let time_limit = scenario.time_limit;
     let output = panic::catch_unwind(AssertUnwindSafe(|| {
-        let mut runtime = Runtime::with_seed_and_config(seed, madsim_config());
-        runtime.add_simulator::<node::Nodes>();
-        runtime.add_simulator::<net::Network>();
-        runtime.add_simulator::<fs::SharedFs>();
-        runtime.set_time_limit(time_limit);
+        let runtime = runtime(seed, time_limit);
         let output = runtime.block_on(async move {
             let body = body();
             let (outcome, stopped_at) = match until {

@@ -144,13 +144,20 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
             .map_err(|e| usage(format!("cannot run {}: {e}", exe.display())))?;
         let text = String::from_utf8_lossy(&out.stdout);
         let line = text.lines().last().unwrap_or("");
-        let bench: SystemBench = serde_json::from_str(line)
-            .map_err(|e| usage(format!("bench of {system} gave no result ({e}): {}", String::from_utf8_lossy(&out.stderr))))?;
+        let bench: SystemBench = serde_json::from_str(line).map_err(|e| {
+            usage(format!(
+                "bench of {system} gave no result ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        })?;
         eprintln!("{:.2}s", bench.wall_total);
         results.push(bench);
     }
     let total_rpcs: u64 = results.iter().map(|b| b.rpcs).sum();
-    let total_wall: f64 = results.iter().map(|b| b.wall_per_seed.iter().sum::<f64>()).sum();
+    let total_wall: f64 = results
+        .iter()
+        .map(|b| b.wall_per_seed.iter().sum::<f64>())
+        .sum();
     let floor = floor(total_rpcs.max(1000));
     print_table(&args, &results, &floor, total_rpcs, total_wall);
     if !args.no_jobs {
@@ -193,7 +200,9 @@ fn floor(exchanges: u64) -> Floor {
                     madsim::time::sleep(Duration::from_millis(10)).await;
                     let ep = madsim::net::Endpoint::bind(a).await.unwrap();
                     for i in 0..exchanges {
-                        ep.send_to_raw(b, 1, Box::new(vec![i as u8; 64])).await.unwrap();
+                        ep.send_to_raw(b, 1, Box::new(vec![i as u8; 64]))
+                            .await
+                            .unwrap();
                         ep.recv_from_raw(2).await.unwrap();
                     }
                 })
@@ -226,7 +235,9 @@ fn jobs_comparison(scenarios: &[Scenario], seeds: &Range<u64>) -> Jobs {
             for _ in 0..jobs {
                 scope.spawn(|| loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&(s, seed)) = work.get(i) else { return };
+                    let Some(&(s, seed)) = work.get(i) else {
+                        return;
+                    };
                     let _ = sim::run(&scenarios[s], seed, &RunOptions::default());
                 });
             }
@@ -244,10 +255,24 @@ fn jobs_comparison(scenarios: &[Scenario], seeds: &Range<u64>) -> Jobs {
     }
 }
 
-fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor, total_rpcs: u64, total_wall: f64) {
+fn print_table(
+    args: &BenchArgs,
+    results: &[SystemBench],
+    floor: &Floor,
+    total_rpcs: u64,
+    total_wall: f64,
+) {
     let header = [
-        "system", "scenarios", "seeds", "wall/seed median", "wall/seed max", "virtual/seed", "speed-up",
-        "events/s", "RPCs/s", "peak RSS",
+        "system",
+        "scenarios",
+        "seeds",
+        "wall/seed median",
+        "wall/seed max",
+        "virtual/seed",
+        "speed-up",
+        "events/s",
+        "RPCs/s",
+        "peak RSS",
     ];
     let mut rows: Vec<Vec<String>> = Vec::new();
     for b in results {
@@ -264,7 +289,8 @@ fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor, total_r
             format!("{:.0}x", virt_sum / wall_sum.max(1e-9)),
             format!("{:.0}", b.events as f64 / wall_sum.max(1e-9)),
             format!("{:.0}", b.rpcs as f64 / wall_sum.max(1e-9)),
-            b.peak_rss_kib.map_or("n/a".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0)),
+            b.peak_rss_kib
+                .map_or("n/a".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0)),
         ]);
     }
     print_rows(args.markdown, &header, &rows);
@@ -272,7 +298,11 @@ fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor, total_r
     println!();
     println!("all selected scenarios, one seed: {all_median:.3}s wall (sum of per-system medians)");
     let per_floor = floor.wall / floor.exchanges as f64;
-    let per_rpc = if total_rpcs > 0 { total_wall / total_rpcs as f64 } else { 0.0 };
+    let per_rpc = if total_rpcs > 0 {
+        total_wall / total_rpcs as f64
+    } else {
+        0.0
+    };
     println!(
         "floor: bare madsim, {} request/reply exchanges in {:.3}s = {:.2} µs each; \
          the suites spent {:.2} µs of wall time per RPC (all work included) = {:.1}x the floor",
@@ -294,24 +324,46 @@ fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor, total_r
 fn print_jobs(args: &BenchArgs, j: &Jobs) {
     println!();
     let rows = vec![
-        vec!["1".to_string(), j.runs.to_string(), format!("{:.3}s", j.one), format!("{:.1}", j.runs as f64 / j.one)],
-        vec!["2".to_string(), j.runs.to_string(), format!("{:.3}s", j.two), format!("{:.1}", j.runs as f64 / j.two)],
+        vec![
+            "1".to_string(),
+            j.runs.to_string(),
+            format!("{:.3}s", j.one),
+            format!("{:.1}", j.runs as f64 / j.one),
+        ],
+        vec![
+            "2".to_string(),
+            j.runs.to_string(),
+            format!("{:.3}s", j.two),
+            format!("{:.1}", j.runs as f64 / j.two),
+        ],
     ];
     print_rows(args.markdown, &["jobs", "runs", "wall", "runs/s"], &rows);
-    println!("--jobs 2 gives {:.2}x the throughput of --jobs 1", j.one / j.two.max(1e-9));
+    println!(
+        "--jobs 2 gives {:.2}x the throughput of --jobs 1",
+        j.one / j.two.max(1e-9)
+    );
 }
 
 fn print_rows(markdown: bool, header: &[&str], rows: &[Vec<String>]) {
     if markdown {
         println!("| {} |", header.join(" | "));
-        println!("|{}|", header.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+        println!(
+            "|{}|",
+            header.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+        );
         for r in rows {
             println!("| {} |", r.join(" | "));
         }
         return;
     }
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |cells: Vec<&str>| {
         cells

@@ -3,6 +3,7 @@
 
 mod bench;
 mod investigate;
+mod mr;
 mod run;
 mod sweep;
 mod timeline;
@@ -33,6 +34,8 @@ enum Command {
     Run(run::RunArgs),
     /// Run the selected scenarios on every seed of a range, in parallel.
     Sweep(sweep::SweepArgs),
+    /// Run one MapReduce job over real files in a simulation; write mr-out-*.
+    Mr(mr::MrArgs),
     /// Remove injected faults from a failing run while it still fails the same way.
     Shrink(investigate::ShrinkArgs),
     /// Find the earliest virtual instant at which a failing run is already inconsistent.
@@ -61,6 +64,7 @@ pub fn main() -> i32 {
         Command::List { pattern } => list(&pattern),
         Command::Run(args) => run::run(args),
         Command::Sweep(args) => sweep::sweep(args),
+        Command::Mr(args) => mr::mr(args),
         Command::Shrink(args) => investigate::shrink(args),
         Command::Bisect(args) => investigate::bisect(args),
         Command::Timeline(args) => timeline::timeline(args),

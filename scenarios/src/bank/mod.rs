@@ -1,0 +1,250 @@
+//! HW2's tests (`bank_test.go`), ported: the same operations, counts and
+//! checks, with goroutines as simulated tasks and Go's timeouts as
+//! virtual-time limits.
+//!
+//! Every body is generic over [`BankApi`], so that the test suite can run the
+//! same bodies on deliberately broken banks (`tests/bank_teeth.rs`) and show
+//! that they fail. [`suite`] builds the scenarios for any bank;
+//! [`scenarios`] is the suite for the real [`bank::Bank`].
+//!
+//! How a run goes: the harness creates node `bank`, a bank whose steps yield
+//! as a [`Jitter`] seeded from the run's seed decides, and runs the test
+//! body on that node; the body spawns one task per operation as the Go test
+//! spawns goroutines, and waits for all of them (Go's `wg.Wait`). Test
+//! inputs come from [`sim::rand::chacha`], so they depend on the seed only;
+//! which operations interleave how depends on the seed through madsim's
+//! scheduler and the jitter.
+//!
+//! Every run registers the inspector `bank` (balances, held locks, waiting
+//! operations; appended to DEADLOCK reports) and the probe
+//! `bank/no_negative_balance` (no test here ever allows an overdraw).
+//!
+//! Summary fields: `ops` (operations spawned), `refused` (operations that
+//! returned `false`, where that is allowed), `max_yields` (the seed's jitter
+//! bound), `yields` (jitter yields taken)
+//! and `final`, a hash of
+//! the final balances: equal on every seed for the tests whose outcome does
+//! not depend on the interleaving (the assignment's "deterministic").
+
+mod accounts;
+mod deposits;
+mod hidden_bonus;
+mod transfers;
+
+use std::future::Future;
+use std::ops::RangeInclusive;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bank::{AccountId, BankApi, BankError, Jitter, Money};
+use sim::rand::Rng;
+use sim::{ensure, node, Scenario, Summary};
+use tokio::sync::mpsc;
+
+/// The scenarios of the real bank.
+pub fn scenarios() -> Vec<Scenario> {
+    suite::<bank::Bank>()
+}
+
+/// The HW2 scenarios for bank implementation `B`.
+pub fn suite<B: BankApi>() -> Vec<Scenario> {
+    vec![
+        Scenario::new("bank/create_account_basic", || {
+            Box::pin(on_node(SWARM, accounts::create_account_basic::<B>))
+        }),
+        Scenario::new("bank/create_account_many", || {
+            Box::pin(on_node(SWARM, accounts::create_account_many::<B>))
+        }),
+        Scenario::new("bank/many_deposits_and_withdraws", || {
+            Box::pin(on_node(LEAN, deposits::many_deposits_and_withdraws::<B>))
+        })
+        .time_limit(Duration::from_secs(10)),
+        Scenario::new("bank/few_transfers", || {
+            Box::pin(on_node(SWARM, transfers::few_transfers::<B>))
+        })
+        .time_limit(Duration::from_secs(2)),
+        Scenario::new("bank/many_transfers", || {
+            Box::pin(on_node(SWARM, transfers::many_transfers::<B>))
+        })
+        .time_limit(Duration::from_secs(4)),
+        Scenario::new("bank/deposit_and_compare", || {
+            Box::pin(on_node(SWARM, deposits::deposit_and_compare::<B>))
+        })
+        .time_limit(Duration::from_secs(8)),
+        Scenario::new("bank/hidden_bonus", || {
+            Box::pin(on_node(SWARM, hidden_bonus::hidden_bonus::<B>))
+        })
+        .time_limit(Duration::from_secs(8)),
+    ]
+}
+
+/// The most yields one step of an operation (approaching a lock, reading or
+/// writing a balance, inserting an account) may take, drawn per run from
+/// this range by the seed (swarm testing: some seeds run with little
+/// contention, some with much).
+type YieldRange = RangeInclusive<u32>;
+
+/// Most scenarios: each step yields 0..=1, 0..=2 or 0..=3 times.
+const SWARM: YieldRange = 1..=3;
+
+/// The million-operation scenario: 0 or 1 yields per step, which keeps it
+/// under 3 s of wall time per seed in release while every critical section
+/// can still be interleaved.
+const LEAN: YieldRange = 1..=1;
+
+/// Opens a bank `B` with jitter seeded by the run, registers its inspector and probe,
+/// and runs `body` on node `bank`.
+async fn on_node<B, F, Fut>(max_yields: YieldRange, body: F) -> sim::Result
+where
+    B: BankApi,
+    F: FnOnce(Arc<B>) -> Fut,
+    Fut: Future<Output = sim::Result> + Send + 'static,
+{
+    let mut rng = sim::rand::rng();
+    let max_yields = rng.gen_range(max_yields);
+    let jitter = Arc::new(Jitter::new(rng.gen(), max_yields));
+    let bank = Arc::new(B::open(jitter.clone()));
+    let inspected = bank.clone();
+    sim::inspect::inspector("bank", move || inspected.inspect());
+    let probed = bank.clone();
+    sim::inspect::probe("bank/no_negative_balance", move || {
+        match probed.peek_balances().into_iter().find(|&(_, b)| b < 0) {
+            Some((id, balance)) => Err(format!("account {id} has balance {balance}")),
+            None => Ok(()),
+        }
+    });
+    node::create("bank");
+    let summary = node::spawn("bank", body(bank))
+        .await
+        .expect("the bank node is never crashed")?;
+    Ok(summary
+        .with("max_yields", max_yields)
+        .with("yields", jitter.yields()))
+}
+
+/// Unwraps an operation's result: the tests never make a request the bank
+/// may refuse, so a refusal is a failure of the bank (a panic, with the
+/// operation, at the virtual time it happened).
+fn must<T>(result: Result<T, BankError>, what: impl FnOnce() -> String) -> T {
+    match result {
+        Ok(v) => v,
+        Err(e) => panic!("{} was refused: {e}", what()),
+    }
+}
+
+/// The operations a test spawned: Go's goroutines plus `sync.WaitGroup`.
+/// Each task holds a clone of the sender; `wait` returns when all have
+/// dropped theirs.
+struct Tasks {
+    done: mpsc::Sender<()>,
+    all_done: mpsc::Receiver<()>,
+    spawned: u64,
+}
+
+/// How often `Tasks` lets madsim forget finished tasks (see `spawn`).
+const PRUNE_EVERY: u64 = 10_000;
+
+impl Tasks {
+    fn new() -> Self {
+        let (done, all_done) = mpsc::channel(1);
+        Tasks {
+            done,
+            all_done,
+            spawned: 0,
+        }
+    }
+
+    /// Spawns `operation` on the current node.
+    fn spawn(&mut self, operation: impl Future<Output = ()> + Send + 'static) {
+        let token = self.done.clone();
+        // Boxed: an operation's future is ~500 bytes and would otherwise be
+        // copied by every layer of spawning; a box is copied as a pointer.
+        let operation = Box::pin(operation);
+        madsim::task::spawn(async move {
+            operation.await;
+            drop(token);
+        });
+        self.spawned += 1;
+        if self.spawned % PRUNE_EVERY == 0 {
+            // madsim keeps a weak reference to every task a node ever ran
+            // (for `kill`) and drops the dead ones only when the task count
+            // is asked for: ask, or a million tasks keep ~200 MB alive.
+            let _ = madsim::runtime::Handle::current().metrics().num_tasks();
+        }
+    }
+
+    /// Waits until every spawned operation has finished; returns how many.
+    async fn wait(self) -> u64 {
+        let Tasks {
+            done,
+            mut all_done,
+            spawned,
+        } = self;
+        drop(done);
+        let message = all_done.recv().await;
+        assert!(message.is_none(), "tasks only ever drop their token");
+        spawned
+    }
+}
+
+/// The tester's sequential model: the balance each account must have, from
+/// the results the operations returned (Go's `expected` map under `mu`).
+#[derive(Clone)]
+struct Model(Arc<Mutex<Vec<Money>>>);
+
+impl Model {
+    /// `accounts` accounts (ids `0..accounts`) with balance `initial`.
+    fn new(accounts: u64, initial: Money) -> Self {
+        Model(Arc::new(Mutex::new(vec![initial; accounts as usize])))
+    }
+
+    fn add(&self, id: AccountId, amount: Money) {
+        self.0.lock().unwrap()[id as usize] += amount;
+    }
+
+    fn expected(&self) -> Vec<Money> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Reads every balance of `0..accounts`.
+async fn balances<B: BankApi>(bank: &B, accounts: u64) -> Vec<Money> {
+    let mut out = Vec::with_capacity(accounts as usize);
+    for id in 0..accounts {
+        out.push(must(bank.balance(id).await, || format!("balance({id})")));
+    }
+    out
+}
+
+/// Checks the bank's balances against the model ("Final balances do not
+/// match!") and returns them.
+async fn check_balances<B: BankApi>(bank: &B, model: &Model) -> sim::Result<Vec<Money>> {
+    let expected = model.expected();
+    let actual = balances(bank, expected.len() as u64).await;
+    for (id, (a, e)) in actual.iter().zip(&expected).enumerate() {
+        ensure!(
+            a == e,
+            "Final balances do not match! account {id} has {a}, expected {e}"
+        );
+    }
+    Ok(actual)
+}
+
+/// FNV-1a of the balances, as 16 hex digits: the `final` summary field.
+fn final_hash(balances: &[Money]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in balances {
+        for byte in b.to_le_bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// The summary every body returns.
+fn summary(ops: u64, balances: &[Money]) -> Summary {
+    Summary::new()
+        .with("ops", ops)
+        .with("final", final_hash(balances))
+}

@@ -1,0 +1,319 @@
+//! Does the bank suite have teeth, and is the bank deterministic?
+//!
+//! Teeth: the four bugs of the HW2 starter code, each in a small fixture
+//! bank that is the real [`Bank`] with that one operation written the
+//! starter's way. Each must be caught by the suite's own scenario bodies
+//! within seeds 0..100, with the failure the bug should cause (a DEADLOCK
+//! whose report names the culprit, or Go's "concurrent map read and map
+//! write"). The failing seed is printed.
+//!
+//! Determinism: for the scenarios whose outcome does not depend on the
+//! interleaving, the final balances (the `final` summary hash) must be the
+//! same on seeds 0..20, as the assignment demands.
+
+use std::sync::Arc;
+
+use ::bank::{AccountId, Bank, BankApi, BankError, Jitter, Money, Operation};
+use sim::{FailureKind, RunOptions, Scenario};
+
+/// Which starter bug a fixture has.
+const WITHDRAW_KEEPS_LOCK: u8 = 1;
+const TRANSFER_SENDER_FIRST: u8 = 2;
+const DEPOSIT_AND_COMPARE_LOCKS_TWICE: u8 = 3;
+const BALANCE_WITHOUT_TABLE_LOCK: u8 = 4;
+
+/// The real bank, except for starter bug `BUG`.
+struct Buggy<const BUG: u8>(Bank);
+
+impl<const BUG: u8> Buggy<BUG> {
+    /// Starter `Withdraw`: returns on the short-balance path without
+    /// unlocking.
+    async fn withdraw_keeping_lock(&self, id: AccountId, amount: Money) -> Result<bool, BankError> {
+        self.0
+            .run(Operation::Withdraw { id, amount }, async |op| {
+                let account = self.0.lookup(op, id).await?;
+                let guard = account.lock(op).await;
+                let balance = guard.balance().await;
+                if balance < amount {
+                    std::mem::forget(guard); // BUG: `return false` before `Unlock()`
+                    return Ok(false);
+                }
+                guard.set_balance(balance - amount).await;
+                Ok(true)
+            })
+            .await
+    }
+
+    /// Starter `Transfer`: locks the sender, then the receiver.
+    async fn transfer_sender_first(
+        &self,
+        from: AccountId,
+        to: AccountId,
+        amount: Money,
+        allow_overdraw: bool,
+    ) -> Result<bool, BankError> {
+        let operation = Operation::Transfer {
+            from,
+            to,
+            amount,
+            allow_overdraw,
+        };
+        self.0
+            .run(operation, async |op| {
+                let sender = self.0.lookup(op, from).await?;
+                let receiver = self.0.lookup(op, to).await?;
+                let sender = sender.lock(op).await; // BUG: not in id order
+                let receiver = receiver.lock(op).await;
+                let sender_balance = sender.balance().await;
+                if !allow_overdraw && sender_balance < amount {
+                    return Ok(false);
+                }
+                let receiver_balance = receiver.balance().await;
+                sender.set_balance(sender_balance - amount).await;
+                receiver.set_balance(receiver_balance + amount).await;
+                Ok(true)
+            })
+            .await
+    }
+
+    /// Starter `DepositAndCompare`: locks the account, then calls `Deposit`,
+    /// which locks it again.
+    async fn deposit_and_compare_locking_twice(
+        &self,
+        id: AccountId,
+        amount: Money,
+        threshold: Money,
+    ) -> Result<bool, BankError> {
+        let operation = Operation::DepositAndCompare {
+            id,
+            amount,
+            threshold,
+        };
+        self.0
+            .run(operation, async |op| {
+                let account = self.0.lookup(op, id).await?;
+                let guard = account.lock(op).await;
+                self.0.deposit(id, amount).await?; // BUG: takes the same lock again
+                Ok(guard.balance().await >= threshold)
+            })
+            .await
+    }
+
+    /// Starter `GetBalance`: reads the map without `bankLock`.
+    async fn balance_without_table_lock(&self, id: AccountId) -> Result<Money, BankError> {
+        self.0
+            .run(Operation::Balance { id }, async |op| {
+                let table = self.0.table().unsynchronized(); // BUG: no read lock
+                let account = table.get(op, id).ok_or(BankError::UnknownAccount(id))?;
+                let guard = account.lock(op).await;
+                Ok(guard.balance().await)
+            })
+            .await
+    }
+}
+
+impl<const BUG: u8> BankApi for Buggy<BUG> {
+    fn open(jitter: Arc<Jitter>) -> Self {
+        Buggy(Bank::open(jitter))
+    }
+
+    async fn create_account(&self, id: AccountId) -> Result<(), BankError> {
+        self.0.create_account(id).await
+    }
+
+    async fn deposit(&self, id: AccountId, amount: Money) -> Result<(), BankError> {
+        self.0.deposit(id, amount).await
+    }
+
+    async fn withdraw(&self, id: AccountId, amount: Money) -> Result<bool, BankError> {
+        if BUG == WITHDRAW_KEEPS_LOCK {
+            return self.withdraw_keeping_lock(id, amount).await;
+        }
+        self.0.withdraw(id, amount).await
+    }
+
+    async fn transfer(
+        &self,
+        from: AccountId,
+        to: AccountId,
+        amount: Money,
+        allow_overdraw: bool,
+    ) -> Result<bool, BankError> {
+        if BUG == TRANSFER_SENDER_FIRST {
+            return self
+                .transfer_sender_first(from, to, amount, allow_overdraw)
+                .await;
+        }
+        self.0.transfer(from, to, amount, allow_overdraw).await
+    }
+
+    async fn deposit_and_compare(
+        &self,
+        id: AccountId,
+        amount: Money,
+        threshold: Money,
+    ) -> Result<bool, BankError> {
+        if BUG == DEPOSIT_AND_COMPARE_LOCKS_TWICE {
+            return self
+                .deposit_and_compare_locking_twice(id, amount, threshold)
+                .await;
+        }
+        self.0.deposit_and_compare(id, amount, threshold).await
+    }
+
+    async fn balance(&self, id: AccountId) -> Result<Money, BankError> {
+        if BUG == BALANCE_WITHOUT_TABLE_LOCK {
+            return self.balance_without_table_lock(id).await;
+        }
+        self.0.balance(id).await
+    }
+
+    async fn account_count(&self) -> usize {
+        self.0.account_count().await
+    }
+
+    fn peek_balances(&self) -> Vec<(AccountId, Money)> {
+        self.0.peek_balances()
+    }
+
+    fn inspect(&self) -> String {
+        self.0.inspect()
+    }
+}
+
+/// Scenario `name` of the suite for bank `B`.
+fn scenario<B: BankApi>(name: &str) -> Scenario {
+    scenarios::bank::suite::<B>()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no scenario {name}"))
+}
+
+/// Runs scenario `name` on fixture `B` for seeds 0..100 until it fails;
+/// checks the failure's kind and that its message contains `evidence`.
+fn caught<B: BankApi>(bug: &str, name: &str, kind: FailureKind, evidence: &[&str]) {
+    let scenario = scenario::<B>(name);
+    for seed in 0..100 {
+        let result = sim::run(&scenario, seed, &RunOptions::default());
+        let Some(failure) = result.failure() else {
+            continue;
+        };
+        println!("{bug}: caught by {name} on seed {seed}: {failure}");
+        assert_eq!(failure.kind, kind, "{bug}: wrong failure on seed {seed}");
+        for e in evidence {
+            assert!(
+                failure.message.contains(e),
+                "{bug}: seed {seed}'s report lacks {e:?}:\n{failure}"
+            );
+        }
+        return;
+    }
+    panic!("{bug}: not caught by {name} on seeds 0..100");
+}
+
+#[test]
+fn withdraw_keeping_its_lock_deadlocks() {
+    caught::<Buggy<WITHDRAW_KEEPS_LOCK>>(
+        "withdraw keeps its lock when short",
+        "bank/many_deposits_and_withdraws",
+        FailureKind::Deadlock,
+        &["[bank]", "withdraw(", "[returned without releasing it]"],
+    );
+}
+
+#[test]
+fn transfer_locking_sender_first_deadlocks() {
+    caught::<Buggy<TRANSFER_SENDER_FIRST>>(
+        "transfer locks sender then receiver",
+        "bank/few_transfers",
+        FailureKind::Deadlock,
+        &[
+            "[bank]",
+            "deadlock cycle: ",
+            "transfer(1 -> 0, 1)",
+            "transfer(0 -> 1, 2)",
+        ],
+    );
+}
+
+#[test]
+fn deposit_and_compare_locking_twice_deadlocks() {
+    caught::<Buggy<DEPOSIT_AND_COMPARE_LOCKS_TWICE>>(
+        "deposit_and_compare locks twice",
+        "bank/deposit_and_compare",
+        FailureKind::Deadlock,
+        &["[bank]", "deadlock cycle: ", "awaits its nested call #"],
+    );
+}
+
+#[test]
+fn balance_without_table_lock_races_with_creates() {
+    caught::<Buggy<BALANCE_WITHOUT_TABLE_LOCK>>(
+        "balance reads the table without the table lock",
+        "bank/hidden_bonus",
+        FailureKind::Panic,
+        &[
+            "concurrent map read and map write",
+            "balance(",
+            "create_account(",
+        ],
+    );
+}
+
+/// The scenarios whose final balances do not depend on the interleaving.
+const ORDER_INDEPENDENT: [&str; 5] = [
+    "bank/create_account_basic",
+    "bank/create_account_many",
+    "bank/few_transfers",
+    "bank/many_transfers",
+    "bank/deposit_and_compare",
+];
+
+#[test]
+fn final_state_is_the_same_on_every_seed() {
+    for name in ORDER_INDEPENDENT {
+        let scenario = scenario::<Bank>(name);
+        let mut finals = Vec::new();
+        for seed in 0..20 {
+            let result = sim::run(&scenario, seed, &RunOptions::default());
+            let summary = match &result.outcome {
+                Ok(summary) => summary,
+                Err(failure) => panic!("{name} failed on seed {seed}: {failure}"),
+            };
+            finals.push((seed, summary.fields["final"].clone()));
+        }
+        let (first_seed, first) = &finals[0];
+        for (seed, hash) in &finals {
+            assert_eq!(
+                hash, first,
+                "{name}: final balances differ between seeds {first_seed} and {seed}"
+            );
+        }
+        println!("{name}: final={first} on seeds 0..20");
+    }
+}
+
+/// How many of seeds 0..100 catch each bug (slow in debug: run with
+/// `cargo test --release -p scenarios --test bank_teeth -- --ignored`).
+#[test]
+#[ignore]
+fn catch_rates() {
+    fn rate<B: BankApi>(bug: &str, name: &str) {
+        let scenario = scenario::<B>(name);
+        let failing: Vec<u64> = (0..100)
+            .filter(|&seed| !sim::run(&scenario, seed, &RunOptions::default()).passed())
+            .collect();
+        println!("{bug}: {name} fails on {}/100 seeds", failing.len());
+    }
+    rate::<Buggy<WITHDRAW_KEEPS_LOCK>>("withdraw keeps lock", "bank/many_deposits_and_withdraws");
+    rate::<Buggy<WITHDRAW_KEEPS_LOCK>>("withdraw keeps lock", "bank/hidden_bonus");
+    rate::<Buggy<TRANSFER_SENDER_FIRST>>("sender first", "bank/few_transfers");
+    rate::<Buggy<TRANSFER_SENDER_FIRST>>("sender first", "bank/many_transfers");
+    rate::<Buggy<TRANSFER_SENDER_FIRST>>("sender first", "bank/hidden_bonus");
+    rate::<Buggy<DEPOSIT_AND_COMPARE_LOCKS_TWICE>>("locks twice", "bank/deposit_and_compare");
+    rate::<Buggy<BALANCE_WITHOUT_TABLE_LOCK>>("unlocked table read", "bank/hidden_bonus");
+    rate::<Buggy<BALANCE_WITHOUT_TABLE_LOCK>>(
+        "unlocked table read",
+        "bank/many_deposits_and_withdraws",
+    );
+}

@@ -1,0 +1,368 @@
+//! Does the weather suite have teeth?
+//!
+//! Small, deliberately wrong aggregators (test code only), each run through
+//! the suite's own five scenario bodies (`scenarios::weather::suite`) on
+//! seeds 0..50. Each must be caught, with the failure its bug should cause;
+//! the failing scenario, seed and message are printed.
+//!
+//! - `late_into_next`: counts whatever reply arrives during a batch, late
+//!   replies of the previous batch included (the assignment's underlined
+//!   rule);
+//! - `waits_for_all`: reports only once every station has replied;
+//! - `ignores_quit`: the real channel aggregator, deaf to quit;
+//! - `leaks_calls`: stops reporting on quit but leaves its calls running,
+//!   which only our task count on the aggregator node sees;
+//! - `drifts`: reports 20 ms late every period, which only our 10 ms spacing
+//!   check sees (the original allows 80 ms).
+//!
+//! And the control: the real aggregators pass the same runs.
+
+use std::pin::pin;
+use std::time::Duration;
+
+use madsim::task::JoinHandle;
+use madsim::time::{sleep_until, Instant};
+use scenarios::weather::{scenarios_for, ChannelAggregator, MutexAggregator, Subject, CASES};
+use sim::{RunOptions, RunResult, Scenario};
+use tokio::sync::{mpsc, oneshot};
+use weather::{
+    Aggregator, AggregatorFuture, GetWeatherData, Out, Quit, Stopped, WeatherReport, REPORT_ID,
+};
+
+const SEEDS: std::ops::Range<u64> = 0..50;
+
+/// Tasks aborted when dropped, so that a fixture has only its one bug.
+#[derive(Default)]
+struct Tasks(Vec<JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// Starts one call per station for `batch`, each sending its report to
+/// `replies`.
+fn start_calls(
+    k: usize,
+    batch: i64,
+    get: &GetWeatherData,
+    replies: &mpsc::UnboundedSender<WeatherReport>,
+) -> Vec<JoinHandle<()>> {
+    (0..k as i64)
+        .map(|id| {
+            let get = get.clone();
+            let replies = replies.clone();
+            madsim::task::spawn(async move {
+                let _ = replies.send(get(id, batch).await);
+            })
+        })
+        .collect()
+}
+
+fn report(batch: i64, sum: f64, count: usize) -> WeatherReport {
+    WeatherReport {
+        value: sum / count as f64,
+        id: REPORT_ID,
+        batch,
+    }
+}
+
+/// Counts every reply that arrives in a batch's window, whatever its batch.
+fn late_into_next(
+    k: usize,
+    p: f64,
+    get: GetWeatherData,
+    out: Out,
+    mut quit: Quit,
+) -> AggregatorFuture {
+    Box::pin(async move {
+        let period = weather::average_period(p)?;
+        let start = Instant::now();
+        let (sender, mut replies) = mpsc::unbounded_channel();
+        let mut tasks = Tasks::default();
+        for batch in 0.. {
+            tasks.0.extend(start_calls(k, batch, &get, &sender));
+            let mut deadline = pin!(sleep_until(start + period * (batch as u32 + 1)));
+            let (mut sum, mut count) = (0.0, 0);
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = &mut quit => return Ok(Stopped::Quit),
+                    () = &mut deadline => break,
+                    Some(reply) = replies.recv() => {
+                        sum += reply.value; // BUG: reply.batch may be an earlier one
+                        count += 1;
+                    }
+                }
+            }
+            if out.send(report(batch, sum, count)).await.is_err() {
+                return Ok(Stopped::OutputClosed);
+            }
+        }
+        unreachable!()
+    })
+}
+
+/// Waits for every station's reply before reporting.
+fn waits_for_all(
+    k: usize,
+    p: f64,
+    get: GetWeatherData,
+    out: Out,
+    mut quit: Quit,
+) -> AggregatorFuture {
+    Box::pin(async move {
+        let period = weather::average_period(p)?;
+        let start = Instant::now();
+        for batch in 0.. {
+            let (sender, mut replies) = mpsc::unbounded_channel();
+            let _tasks = Tasks(start_calls(k, batch, &get, &sender));
+            let (mut sum, mut count) = (0.0, 0);
+            while count < k {
+                // BUG: no deadline; a silent station stalls the batch.
+                tokio::select! {
+                    biased;
+                    _ = &mut quit => return Ok(Stopped::Quit),
+                    Some(reply) = replies.recv() => {
+                        sum += reply.value;
+                        count += 1;
+                    }
+                }
+            }
+            tokio::select! {
+                biased;
+                _ = &mut quit => return Ok(Stopped::Quit),
+                () = sleep_until(start + period * (batch as u32 + 1)) => {}
+            }
+            if out.send(report(batch, sum, count)).await.is_err() {
+                return Ok(Stopped::OutputClosed);
+            }
+        }
+        unreachable!()
+    })
+}
+
+/// The real channel aggregator, given a quit channel nobody signals.
+fn ignores_quit(k: usize, p: f64, get: GetWeatherData, out: Out, quit: Quit) -> AggregatorFuture {
+    Box::pin(async move {
+        drop(quit); // BUG: the tester's signal goes nowhere
+        let (_never, deaf) = oneshot::channel();
+        weather::channel::aggregator(k, p, get, out, deaf).await
+    })
+}
+
+/// Right reports, but on quit its calls are left running.
+fn leaks_calls(
+    k: usize,
+    p: f64,
+    get: GetWeatherData,
+    out: Out,
+    mut quit: Quit,
+) -> AggregatorFuture {
+    Box::pin(async move {
+        let period = weather::average_period(p)?;
+        let start = Instant::now();
+        for batch in 0.. {
+            let (sender, mut replies) = mpsc::unbounded_channel();
+            // BUG: the handles are dropped, which detaches the calls.
+            drop(start_calls(k, batch, &get, &sender));
+            let mut deadline = pin!(sleep_until(start + period * (batch as u32 + 1)));
+            let (mut sum, mut count) = (0.0, 0);
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = &mut quit => return Ok(Stopped::Quit),
+                    () = &mut deadline => break,
+                    Some(reply) = replies.recv() => {
+                        sum += reply.value;
+                        count += 1;
+                    }
+                }
+            }
+            if out.send(report(batch, sum, count)).await.is_err() {
+                return Ok(Stopped::OutputClosed);
+            }
+        }
+        unreachable!()
+    })
+}
+
+/// Right values, but every report is 20 ms late.
+fn drifts(k: usize, p: f64, get: GetWeatherData, out: Out, mut quit: Quit) -> AggregatorFuture {
+    Box::pin(async move {
+        let period = weather::average_period(p)? + Duration::from_millis(20); // BUG
+        let mut batch_start = Instant::now();
+        for batch in 0.. {
+            let (sender, mut replies) = mpsc::unbounded_channel();
+            let _tasks = Tasks(start_calls(k, batch, &get, &sender));
+            let deadline = batch_start + period;
+            let mut timer = pin!(sleep_until(deadline));
+            let (mut sum, mut count) = (0.0, 0);
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = &mut quit => return Ok(Stopped::Quit),
+                    () = &mut timer => break,
+                    Some(reply) = replies.recv() => {
+                        sum += reply.value;
+                        count += 1;
+                    }
+                }
+            }
+            batch_start = deadline;
+            if out.send(report(batch, sum, count)).await.is_err() {
+                return Ok(Stopped::OutputClosed);
+            }
+        }
+        unreachable!()
+    })
+}
+
+struct LateIntoNext;
+impl Subject for LateIntoNext {
+    const AGGREGATOR: Aggregator = late_into_next;
+}
+struct WaitsForAll;
+impl Subject for WaitsForAll {
+    const AGGREGATOR: Aggregator = waits_for_all;
+}
+struct IgnoresQuit;
+impl Subject for IgnoresQuit {
+    const AGGREGATOR: Aggregator = ignores_quit;
+}
+struct LeaksCalls;
+impl Subject for LeaksCalls {
+    const AGGREGATOR: Aggregator = leaks_calls;
+}
+struct Drifts;
+impl Subject for Drifts {
+    const AGGREGATOR: Aggregator = drifts;
+}
+
+/// The suite for `S`, as scenarios `weather/<group>/<case>`.
+fn suite<S: Subject>(group: &str) -> Vec<Scenario> {
+    let names = CASES
+        .each_ref()
+        .map(|case| &*Box::leak(format!("weather/{group}/{}", case.name).into_boxed_str()));
+    scenarios_for::<S>(names)
+}
+
+/// The first failing run over seeds 0..50 (every scenario per seed).
+fn first_failure(suite: &[Scenario]) -> Option<RunResult> {
+    let options = RunOptions::default();
+    SEEDS
+        .flat_map(|seed| suite.iter().map(move |scenario| (scenario, seed)))
+        .map(|(scenario, seed)| sim::run(scenario, seed, &options))
+        .find(|result| !result.passed())
+}
+
+/// `S` must fail within seeds 0..50 with a message containing one of
+/// `expected`.
+fn caught<S: Subject>(group: &str, expected: &[&str]) {
+    let suite = suite::<S>(group);
+    let Some(result) = first_failure(&suite) else {
+        panic!(
+            "weather/{group}: no failure on seeds {SEEDS:?}: the suite has no teeth for this bug"
+        );
+    };
+    let failure = result.failure().expect("a failed run");
+    println!(
+        "weather/{group}: caught by {} seed={}: {}",
+        result.scenario, result.seed, failure
+    );
+    assert!(
+        expected.iter().any(|e| failure.message.contains(e)),
+        "{} seed={} failed for another reason than expected ({expected:?}): {failure}",
+        result.scenario,
+        result.seed
+    );
+}
+
+#[test]
+fn late_replies_counted_into_the_next_batch_are_caught() {
+    caught::<LateIntoNext>(
+        "late_into_next",
+        &[
+            "not within 0.08 of the true answer",
+            "but ours is",
+            "but ours isn't",
+        ],
+    );
+}
+
+#[test]
+fn waiting_for_every_station_is_caught() {
+    caught::<WaitsForAll>(
+        "waits_for_all",
+        &[
+            "batches, but got",
+            "Time elapsed is not within 0.08",
+            "not within 0.08 of the true answer",
+            "but ours is",
+        ],
+    );
+}
+
+#[test]
+fn ignoring_quit_is_caught() {
+    caught::<IgnoresQuit>(
+        "ignores_quit",
+        &["received answer after quit signal was sent", "task(s)"],
+    );
+}
+
+#[test]
+fn calls_left_running_after_quit_are_caught() {
+    caught::<LeaksCalls>("leaks_calls", &["task(s)"]);
+}
+
+#[test]
+fn drifting_reports_are_caught() {
+    caught::<Drifts>("drifts", &["report spacing"]);
+}
+
+/// The control: the real aggregators pass the fixtures' first seeds, so a
+/// fixture's failure is its bug, not the harness.
+#[test]
+fn real_aggregators_pass() {
+    for suite in [
+        suite::<ChannelAggregator>("control_channel"),
+        suite::<MutexAggregator>("control_mutex"),
+    ] {
+        let options = RunOptions::default();
+        for seed in 0..5 {
+            for scenario in &suite {
+                let result = sim::run(scenario, seed, &options);
+                assert!(
+                    result.passed(),
+                    "{} seed={seed}: {}",
+                    scenario.name,
+                    sim::report::failure_report(&result)
+                );
+            }
+        }
+    }
+}
+
+/// The teeth apply to the quit case specifically: the deaf aggregator
+/// reports after quit there (the original's own check).
+#[test]
+fn ignoring_quit_is_caught_by_the_original_check() {
+    let quit = suite::<IgnoresQuit>("ignores_quit_only")
+        .into_iter()
+        .find(|s| s.name.ends_with("/quit"))
+        .expect("a quit case");
+    let result = sim::run(&quit, 0, &RunOptions::default());
+    let failure = result
+        .failure()
+        .expect("the deaf aggregator fails the quit case");
+    assert!(
+        failure
+            .message
+            .starts_with("ERROR: received answer after quit signal was sent"),
+        "{failure}"
+    );
+}

@@ -1,0 +1,103 @@
+//! The coordinator process: the lab's `mr/coordinator.go` (an RPC server over
+//! the [`TaskTable`]) and `mrcoordinator.go` (poll `Done()` every second,
+//! linger a second, exit).
+
+use std::sync::{Arc, Mutex};
+
+use madsim::time::{sleep, Instant};
+use sim::rpc::Server;
+
+use crate::config::{InjectedBug, JobConfig};
+use crate::rpc::{GetTaskArgs, TaskDoneArgs, GET_TASK, TASK_DONE};
+use crate::task_table::{Assignment, Completion, TaskTable};
+
+/// The coordinator's state, shared by its RPC handlers. The harness keeps a
+/// clone of the table to check and summarize the job afterwards.
+#[derive(Clone)]
+pub struct Coordinator {
+    table: Arc<Mutex<TaskTable>>,
+    config: JobConfig,
+}
+
+impl Coordinator {
+    /// `MakeCoordinator(files, nReduce)`, without starting the server.
+    pub fn new(files: Vec<String>, config: JobConfig) -> Self {
+        let table = TaskTable::new(files, config.n_reduce, config.reissue_after);
+        Coordinator {
+            table: Arc::new(Mutex::new(table)),
+            config,
+        }
+    }
+
+    pub fn table(&self) -> Arc<Mutex<TaskTable>> {
+        self.table.clone()
+    }
+
+    /// The lab's `Done()`.
+    pub fn done(&self) -> bool {
+        let table = self.table.lock().unwrap();
+        if self.config.has_bug(InjectedBug::DoneWhenAllIssued) {
+            return table.all_issued();
+        }
+        table.is_done()
+    }
+
+    /// Start answering RPCs on the calling task's node. Times passed to the
+    /// table are virtual time since this call.
+    pub async fn serve(&self) -> std::io::Result<()> {
+        let started = Instant::now();
+        let assign_table = self.table.clone();
+        let complete_table = self.table.clone();
+        Server::new()
+            .add(GET_TASK, move |args: GetTaskArgs| {
+                let assignment = assign_table.lock().unwrap().assign(started.elapsed());
+                trace_assignment(args.pid, &assignment);
+                std::future::ready(assignment)
+            })
+            .add(TASK_DONE, move |args: TaskDoneArgs| {
+                let completion = complete_table
+                    .lock()
+                    .unwrap()
+                    .complete(args.task, started.elapsed());
+                match completion {
+                    Completion::Accepted => {
+                        tracing::info!(pid = args.pid, task = ?args.task, "task done")
+                    }
+                    ignored => {
+                        tracing::info!(pid = args.pid, task = ?args.task, ?ignored, "report ignored")
+                    }
+                }
+                std::future::ready(())
+            })
+            .start()
+            .await
+    }
+
+    /// `mrcoordinator.go`'s main: serve, poll `Done()` every second, then
+    /// linger a second so that workers asking now are told to exit.
+    pub async fn run(self) {
+        self.serve()
+            .await
+            .expect("the coordinator's node has its RPC port free");
+        while !self.done() {
+            sleep(self.config.done_poll).await;
+        }
+        let stats = self.table.lock().unwrap().stats();
+        tracing::info!(
+            map_issues = stats.map_issues,
+            reduce_issues = stats.reduce_issues,
+            duplicates = stats.duplicates,
+            "job done"
+        );
+        sleep(self.config.done_poll).await;
+    }
+}
+
+fn trace_assignment(pid: u64, assignment: &Assignment) {
+    match assignment {
+        Assignment::Map { task, file, .. } => tracing::info!(pid, task, file = %file, "assign map"),
+        Assignment::Reduce { task, .. } => tracing::info!(pid, task, "assign reduce"),
+        Assignment::Wait => tracing::debug!(pid, "wait"),
+        Assignment::Exit => tracing::info!(pid, "exit"),
+    }
+}
