@@ -404,8 +404,8 @@ impl Graph {
         if let Some(lock) = self.waits_for.get(&op.id) {
             return format!(" [waits for {lock}]");
         }
-        let calls = self.edges.get(&op.id).into_iter().flatten();
-        if let Some((child, _)) = calls.filter(|(_, why)| matches!(why, Blocked::Call)).next() {
+        let mut calls = self.edges.get(&op.id).into_iter().flatten();
+        if let Some((child, _)) = calls.find(|(_, why)| matches!(why, Blocked::Call)) {
             let child = &self.ops[child];
             return match self.waits_for.get(&child.id) {
                 Some(lock) => format!(" [awaits its nested call {child}, which waits for {lock}]"),

@@ -12,6 +12,15 @@
 //! (§5.3) backs nextIndex up a term at a time; the leader commits only
 //! entries of its own term by counting (§5.4.2). No snapshots, no
 //! membership changes.
+//!
+//! Timing ([`Config::new`]): heartbeats every 100 ms (the tester's limit is
+//! 10 per second), election timeouts uniform in [300, 600) ms, proposals
+//! batched for up to 10 ms. Beyond Figure 2, borrowed from etcd: a
+//! follower whose log position is unknown (after a rejection or a lost
+//! request) is *probed* with entry-less requests until one matches, and
+//! entries are sent once, moving nextIndex past them at once, so neither a
+//! lagging nor an unreachable follower makes the leader resend its backlog
+//! every heartbeat.
 
 pub mod core;
 pub mod persist;

@@ -187,25 +187,21 @@ fn election_restriction_refuses_candidates_with_less_up_to_date_logs() {
 fn refusing_a_vote_does_not_reset_the_election_timer_but_granting_does() {
     let mut refused = core_with_log(0, 3, 1, &[1]);
     let mut granted = core_with_log(0, 3, 1, &[1]);
-    refused.tick(390, 0);
-    granted.tick(390, 0);
-    assert!(
-        !refused
-            .handle_request_vote(&vote_args(2, 1, 0, 0))
-            .vote_granted
-    );
-    assert!(
-        granted
-            .handle_request_vote(&vote_args(2, 1, 1, 1))
-            .vote_granted
-    );
+    // Random value 0: the timeout is exactly the minimum.
     let min = refused.config().election_timeout_min_ms;
+    refused.tick(min - 10, 0);
+    granted.tick(min - 10, 0);
+    let stale_candidate = vote_args(2, 1, 0, 0);
+    let fit_candidate = vote_args(2, 1, 1, 1);
+    assert!(!refused.handle_request_vote(&stale_candidate).vote_granted);
+    assert!(granted.handle_request_vote(&fit_candidate).vote_granted);
     // The refusing server keeps its elapsed time and fires on schedule...
-    refused.tick(min - 390, 0);
+    refused.tick(10, 0);
     assert_eq!(refused.role(), Role::Candidate);
     // ...while the granting one starts over.
-    granted.tick(min - 390, 0);
+    granted.tick(10, 0);
     assert_eq!(granted.role(), Role::Follower);
+    assert_eq!(granted.ms_until_next_timer(), min - 10);
 }
 
 #[test]

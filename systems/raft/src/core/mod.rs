@@ -12,78 +12,19 @@
 //! the handler call that produced it (Figure 2: "updated on stable storage
 //! before responding to RPCs").
 
+mod config;
 mod election;
 pub mod log;
 pub mod messages;
+mod ready;
 mod replication;
 
-use std::fmt;
+pub use self::config::{Config, InjectedBug};
+pub use self::ready::{Applied, Event, Ready};
 
 use self::log::Log;
 use self::messages::{Entry, LogIndex, Outbound, PeerId, Term};
 use crate::persist::{self, PersistentState};
-
-/// Timing and identity of one server. Times are in milliseconds of whatever
-/// clock the shell feeds to [`Core::tick`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Config {
-    pub me: PeerId,
-    pub peer_count: usize,
-    /// The tester allows at most 10 heartbeats per second per peer.
-    pub heartbeat_interval_ms: u64,
-    /// Election timeouts are drawn uniformly from `[min, max)`. Several
-    /// heartbeat intervals above the heartbeat so that a few lost heartbeats
-    /// do not depose a live leader, and low enough that a split vote or two
-    /// still elects a leader well within the tester's 5 s.
-    pub election_timeout_min_ms: u64,
-    pub election_timeout_max_ms: u64,
-    /// How long a proposal may wait for others to share its AppendEntries.
-    /// Proposals arrive a few milliseconds apart under load; sending each
-    /// alone multiplies requests and follower log writes.
-    pub batch_delay_ms: u64,
-    /// A deliberate protocol bug, for the scenario suite's self-test only
-    /// ("does the suite catch a broken Raft?"). Always `None` otherwise.
-    pub injected_bug: Option<InjectedBug>,
-}
-
-impl Config {
-    pub fn new(me: PeerId, peer_count: usize) -> Config {
-        assert!(
-            peer_count >= 1 && me < peer_count,
-            "me={me} outside {peer_count} peers"
-        );
-        Config {
-            me,
-            peer_count,
-            heartbeat_interval_ms: 100,
-            election_timeout_min_ms: 300,
-            election_timeout_max_ms: 600,
-            batch_delay_ms: 10,
-            injected_bug: None,
-        }
-    }
-
-    fn assert_valid(&self) {
-        assert!(self.peer_count >= 1 && self.me < self.peer_count);
-        assert!(self.heartbeat_interval_ms > 0);
-        assert!(self.election_timeout_min_ms > self.heartbeat_interval_ms);
-        assert!(self.election_timeout_max_ms > self.election_timeout_min_ms);
-        assert!(self.batch_delay_ms < self.heartbeat_interval_ms);
-    }
-}
-
-/// Known-wrong protocol variants that the scenario suite must catch. They
-/// are plain runtime switches (no cargo feature) so that the self-test runs
-/// in an ordinary `cargo test`; nothing but that test sets one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InjectedBug {
-    /// The leader commits any entry stored on a majority, including entries
-    /// of older terms: the unsafe rule that Figure 8 of the paper refutes.
-    CommitPreviousTermByCounting,
-    /// A follower appends after `prev_log_index` without first deleting the
-    /// conflicting entries that follow it (Figure 2, AppendEntries step 3).
-    KeepConflictingEntries,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -111,89 +52,6 @@ enum RoleState {
     Follower,
     Candidate { votes: Vec<bool> },
     Leader { progress: Vec<Progress> },
-}
-
-/// A committed entry handed to the service, in index order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Applied {
-    pub index: LogIndex,
-    pub command: Vec<u8>,
-}
-
-/// Protocol milestones for the compact trace. Per-RPC detail is deliberately
-/// absent: a trace line per heartbeat would drown the interesting ones.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// Adopted a higher term seen in a message.
-    TermAdopted {
-        term: Term,
-    },
-    ElectionStarted {
-        term: Term,
-    },
-    VoteGranted {
-        term: Term,
-        candidate: PeerId,
-    },
-    BecameLeader {
-        term: Term,
-    },
-    /// Left the leader or candidate role.
-    SteppedDown {
-        term: Term,
-    },
-    /// Heard from the leader of `term` for the first time.
-    LeaderDiscovered {
-        term: Term,
-        leader: PeerId,
-    },
-    CommitAdvanced {
-        term: Term,
-        commit_index: LogIndex,
-    },
-}
-
-impl fmt::Display for Event {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Event::TermAdopted { term } => write!(f, "term {term}"),
-            Event::ElectionStarted { term } => write!(f, "election term={term}"),
-            Event::VoteGranted { term, candidate } => write!(f, "vote term={term} for={candidate}"),
-            Event::BecameLeader { term } => write!(f, "leader term={term}"),
-            Event::SteppedDown { term } => write!(f, "step-down term={term}"),
-            Event::LeaderDiscovered { term, leader } => {
-                write!(f, "follow term={term} leader={leader}")
-            }
-            Event::CommitAdvanced { term, commit_index } => {
-                write!(f, "commit term={term} index={commit_index}")
-            }
-        }
-    }
-}
-
-/// Everything the shell must do after an input, in this order: save
-/// `persistent_state`, then send `messages`, apply `applied`, log `events`.
-#[derive(Clone, Debug, Default)]
-pub struct Ready {
-    /// bincode of `(current_term, voted_for, log)`, present when any of them
-    /// changed since the last `Ready`.
-    pub persistent_state: Option<Vec<u8>>,
-    pub messages: Vec<Outbound>,
-    pub applied: Vec<Applied>,
-    pub events: Vec<Event>,
-    /// The lowest log index appended, replaced or removed since the last
-    /// `Ready` (for observers; the saved state already holds the log).
-    pub log_changed_from: Option<LogIndex>,
-}
-
-impl Ready {
-    pub fn is_empty(&self) -> bool {
-        self.persistent_state.is_none()
-            && self.messages.is_empty()
-            && self.applied.is_empty()
-            && self.events.is_empty()
-            && self.log_changed_from.is_none()
-    }
 }
 
 pub struct Core {
