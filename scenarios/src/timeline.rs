@@ -151,7 +151,7 @@ fn draw_outages(
     let mut spans: Vec<(String, Duration, Duration, &str, &str)> = Vec::new();
     for l in lines {
         let node = l.field("node").unwrap_or("").to_string();
-        match (l.target.as_str(), l.message()) {
+        match (l.target, l.message()) {
             ("sim::node", "crash") => {
                 down.insert(node, l.at);
             }

@@ -35,7 +35,7 @@ pub struct TraceLine {
     /// `tracing` level of the event.
     pub level: Level,
     /// `tracing` target (by default the module path of the emitting code).
-    pub target: String,
+    pub target: &'static str,
     /// Name of the simulated node that emitted it (`main` for the harness).
     pub node: Arc<str>,
     /// The message followed by ` key=value` fields.
@@ -111,12 +111,21 @@ impl Trace {
     /// platforms and debug/release (unlike `DefaultHasher`, whose algorithm
     /// is unspecified).
     pub fn hash(&self) -> u64 {
-        let mut hasher = fnv::FnvHasher::default();
-        for line in &self.lines {
-            hasher.write(line.to_string().as_bytes());
-            hasher.write_u8(b'\n');
+        // FNV consumes bytes one at a time, so hashing the rendered pieces as
+        // they are formatted equals hashing the whole rendered trace, without
+        // allocating a string per line (this was 14% of a Raft run).
+        struct HashWriter(fnv::FnvHasher);
+        impl fmt::Write for HashWriter {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                self.0.write(s.as_bytes());
+                Ok(())
+            }
         }
-        hasher.finish()
+        let mut writer = HashWriter(fnv::FnvHasher::default());
+        for line in &self.lines {
+            writeln!(writer, "{line}").expect("hashing cannot fail");
+        }
+        writer.0.finish()
     }
 
     /// The last `n` lines, rendered.
@@ -290,7 +299,7 @@ where
             recorder.lines.push(TraceLine {
                 at,
                 level: *event.metadata().level(),
-                target: event.metadata().target().to_string(),
+                target: event.metadata().target(),
                 node,
                 text: text.finish(),
             });
