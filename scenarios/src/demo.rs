@@ -15,9 +15,13 @@ use sim::{ensure, net, node, Scenario, Summary};
 pub const PREFIX: &str = "demo/";
 
 pub fn scenarios() -> Vec<Scenario> {
-    vec![Scenario::new("demo/rpc/lossy_counter", || {
-        Box::pin(lossy_counter())
-    })]
+    vec![
+        Scenario::new("demo/rpc/lossy_counter", || Box::pin(lossy_counter())),
+        Scenario::new("demo/raft/stale_commit", || {
+            Box::pin(crate::raft::stale_commit_demo())
+        })
+        .time_limit(Duration::from_secs(120)),
+    ]
 }
 
 const INCREMENTS: u64 = 60;

@@ -22,6 +22,7 @@ use sim::{bail, net, node, Persister, Summary};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 use super::invariants::Invariants;
+use super::probe::CommitWitness;
 
 /// config.go's `RaftElectionTimeout` (test_test.go).
 pub const ELECTION_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -73,6 +74,9 @@ struct Inner {
     names: Vec<String>,
     bug: Option<InjectedBug>,
     invariants: Arc<Invariants>,
+    /// Whether the Figure 3 invariants are checked at every step.
+    continuous_checks: bool,
+    witness: Arc<CommitWitness>,
     servers: Mutex<Servers>,
     logs: Mutex<Logs>,
     begun: Mutex<Begun>,
@@ -106,6 +110,18 @@ struct Begun {
 
 /// make_config(n, unreliable): starts and connects `n` servers.
 pub async fn make_config(n: usize, unreliable: bool, bug: Option<InjectedBug>) -> Config {
+    make_config_with(n, unreliable, bug, true).await
+}
+
+/// make_config, choosing whether the Figure 3 invariants are checked at
+/// every step (`continuous_checks`) or only config.go's own checks run. The
+/// consistency probe is registered either way.
+pub async fn make_config_with(
+    n: usize,
+    unreliable: bool,
+    bug: Option<InjectedBug>,
+    continuous_checks: bool,
+) -> Config {
     let names: Vec<String> = (0..n).map(|i| format!("server{i}")).collect();
     for name in &names {
         node::create(name);
@@ -116,6 +132,8 @@ pub async fn make_config(n: usize, unreliable: bool, bug: Option<InjectedBug>) -
             names,
             bug,
             invariants: Arc::new(Invariants::new()),
+            continuous_checks,
+            witness: Arc::new(CommitWitness::new()),
             servers: Mutex::new(Servers {
                 rafts: vec![None; n],
                 connected: vec![false; n],
@@ -138,6 +156,7 @@ pub async fn make_config(n: usize, unreliable: bool, bug: Option<InjectedBug>) -
         }),
     };
     config.register_inspector();
+    config.register_probe();
     net::set_reliable(!unreliable);
     for i in 0..n {
         config.start1(i).await;
@@ -194,6 +213,22 @@ impl Config {
         });
     }
 
+    /// Registers the "committed entries survive" probe (see probe.rs) for
+    /// `dst bisect`.
+    fn register_probe(&self) {
+        let config = self.clone();
+        sim::inspect::probe("raft: committed entries survive", move || {
+            config.check_probe()
+        });
+    }
+
+    /// Evaluates the consistency probe now: over every server's persisted
+    /// log and everything the witness has seen committed.
+    pub fn check_probe(&self) -> Result<(), String> {
+        let saved: Vec<Persister> = self.servers().saved.clone();
+        self.inner.witness.check(&saved)
+    }
+
     /// crash1(i): disconnect, kill, and keep a copy of what it saved, so
     /// that nothing the old incarnation might still do reaches the next.
     pub fn crash1(&self, i: usize) {
@@ -233,7 +268,13 @@ impl Config {
         madsim::task::spawn(async move { applier.applier(i, incarnation, apply_rx).await });
 
         let peers: Vec<ClientEnd> = self.inner.names.iter().map(ClientEnd::new).collect();
-        let observer = self.inner.invariants.clone();
+        let observer: Arc<dyn raft::Observer> = Arc::new(Observers {
+            invariants: self
+                .inner
+                .continuous_checks
+                .then(|| self.inner.invariants.clone()),
+            witness: self.inner.witness.clone(),
+        });
         let bug = self.inner.bug;
         let raft = node::spawn(&name, async move {
             let raft = Raft::builder(peers, i, persister, apply_tx)
@@ -518,6 +559,22 @@ impl Config {
             .with("rpcs", rpcs)
             .with("bytes", bytes)
             .with("cmds", cmds)
-            .with("leader_terms", self.inner.invariants.leader_terms())
+            .with("leader_terms", self.inner.witness.leader_terms())
+    }
+}
+
+/// What every server shows its states to: the invariants (unless switched
+/// off) and the probe's witness.
+struct Observers {
+    invariants: Option<Arc<Invariants>>,
+    witness: Arc<CommitWitness>,
+}
+
+impl raft::Observer for Observers {
+    fn observe(&self, core: &raft::Core, ready: &raft::Ready) {
+        self.witness.observe(core, ready);
+        if let Some(invariants) = &self.invariants {
+            invariants.observe(core, ready);
+        }
     }
 }

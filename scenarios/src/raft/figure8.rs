@@ -10,7 +10,7 @@ use raft::InjectedBug;
 use sim::rand::Rng;
 use sim::Summary;
 
-use super::config::{make_config, rand_int, Command, ELECTION_TIMEOUT};
+use super::config::{make_config, make_config_with, rand_int, Command, ELECTION_TIMEOUT};
 
 /// 10% of the time up to half an election timeout, otherwise 0–12 ms.
 async fn figure8_pause() {
@@ -25,8 +25,17 @@ async fn figure8_pause() {
 }
 
 pub async fn figure8(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+    figure8_with(bug, true).await
+}
+
+/// TestFigure84B, with the Figure 3 invariants checked at every step or
+/// (`continuous_checks` false) only config.go's own checks.
+pub async fn figure8_with(
+    bug: Option<InjectedBug>,
+    continuous_checks: bool,
+) -> sim::Result<Summary> {
     let servers = 5;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config_with(servers, false, bug, continuous_checks).await;
     cfg.begin("Test (4B): Figure 8");
     cfg.one(Command::Int(rand_int()), 1, true).await?;
     let mut nup = servers;

@@ -1,0 +1,207 @@
+//! Swarm testing (TigerBeetle's VOPR style): the seed draws the fault mix
+//! and its intensities, so a sweep over seeds explores many different
+//! environments instead of one fixed one. Each run has
+//!
+//! 1. a safety phase (10–20 s virtual): the drawn faults (message loss, long
+//!    reordering, isolations, majority/minority partitions, one-way link
+//!    cuts, crashes with a drawn restart delay) while clients call `start`
+//!    concurrently, with the Figure 3 invariants checked at every step and
+//!    the consistency probe checked at the end;
+//! 2. a liveness phase: everything healed (network reliable, no reordering,
+//!    every server restarted and connected), the cluster must elect a leader
+//!    and commit a new command on every server within config.go's `one`
+//!    bound (10 s of offers, 2 s to agree).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use madsim::time::{sleep, Instant};
+use sim::rand::Rng;
+use sim::{ensure, net, Summary};
+
+use super::config::{make_config, rand_int, Command, Config};
+
+pub fn scenarios() -> Vec<(&'static str, sim::Body)> {
+    vec![
+        ("raft/swarm/mixed_faults", || Box::pin(swarm(Kinds::Mixed))),
+        ("raft/swarm/partitions", || {
+            Box::pin(swarm(Kinds::Partitions))
+        }),
+    ]
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kinds {
+    /// Every fault kind is on or off at the seed's choice.
+    Mixed,
+    /// Network faults only, with partitions always on.
+    Partitions,
+}
+
+/// The environment a seed draws.
+#[derive(Debug)]
+struct Mix {
+    servers: usize,
+    safety_phase: Duration,
+    /// Time between two fault decisions.
+    step: Duration,
+    loss: bool,
+    long_reordering: bool,
+    partitions: bool,
+    /// Whether partition shapes include one-way link cuts.
+    one_way: bool,
+    /// Chance per step (per mille) of a new partition shape.
+    partition_permille: u32,
+    crashes: bool,
+    /// Chance per step (per mille) of crashing a running server.
+    crash_permille: u32,
+    restart_delay: Duration,
+    clients: usize,
+    client_interval: Duration,
+}
+
+impl Mix {
+    fn draw(kinds: Kinds) -> Mix {
+        let mut rng = sim::rand::chacha();
+        let mixed = matches!(kinds, Kinds::Mixed);
+        Mix {
+            servers: if rng.gen_bool(0.5) { 3 } else { 5 },
+            safety_phase: Duration::from_millis(rng.gen_range(10_000..=20_000)),
+            step: Duration::from_millis(rng.gen_range(50..=700)),
+            loss: rng.gen_bool(0.5),
+            long_reordering: rng.gen_bool(0.3),
+            partitions: !mixed || rng.gen_bool(0.5),
+            one_way: rng.gen_bool(0.5),
+            partition_permille: rng.gen_range(50..=500),
+            crashes: mixed && rng.gen_bool(0.5),
+            crash_permille: rng.gen_range(20..=300),
+            restart_delay: Duration::from_millis(rng.gen_range(0..=3000)),
+            clients: rng.gen_range(1..=4),
+            client_interval: Duration::from_millis(rng.gen_range(5..=200)),
+        }
+    }
+}
+
+async fn swarm(kinds: Kinds) -> sim::Result<Summary> {
+    let mix = Mix::draw(kinds);
+    tracing::info!(target: "raft::swarm", ?kinds, ?mix, "drawn fault mix");
+    let n = mix.servers;
+    let cfg = make_config(n, mix.loss, None).await;
+    cfg.begin("swarm: safety phase");
+    cfg.set_long_reordering(mix.long_reordering);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..mix.clients)
+        .map(|_| {
+            let (cfg, stop, interval) = (cfg.clone(), stop.clone(), mix.client_interval);
+            madsim::task::spawn(async move { client(cfg, stop, interval).await })
+        })
+        .collect();
+
+    let names: Vec<String> = (0..n).map(|i| format!("server{i}")).collect();
+    let mut restart_at: Vec<Option<Instant>> = vec![None; n];
+    let started = Instant::now();
+    while started.elapsed() < mix.safety_phase {
+        let mut rng = sim::rand::chacha();
+        if mix.partitions && rng.gen_range(0..1000) < mix.partition_permille {
+            new_partition_shape(&cfg, &names, mix.one_way, &mut rng);
+        }
+        if mix.crashes && rng.gen_range(0..1000) < mix.crash_permille {
+            let i = rng.gen_range(0..n);
+            if cfg.raft(i).is_some() {
+                cfg.crash1(i);
+                restart_at[i] = Some(Instant::now() + mix.restart_delay);
+            }
+        }
+        for (i, at) in restart_at.iter_mut().enumerate() {
+            if at.is_some_and(|at| at <= Instant::now()) {
+                *at = None;
+                cfg.start1(i).await;
+                cfg.connect(i);
+            }
+        }
+        sleep(mix.step).await;
+    }
+    stop.store(true, Ordering::SeqCst);
+    for client in clients {
+        let _ = client.await;
+    }
+    cfg.check_probe()
+        .map_err(|e| sim::Failure::check(format!("after the safety phase: {e}")))?;
+
+    // Liveness: heal everything; a leader must emerge and commit.
+    tracing::info!(target: "raft::swarm", "liveness phase: healing everything");
+    net::heal();
+    cfg.set_unreliable(false);
+    cfg.set_long_reordering(false);
+    for i in 0..n {
+        if cfg.raft(i).is_none() {
+            cfg.start1(i).await;
+        }
+        cfg.connect(i);
+    }
+    let healed = Instant::now();
+    cfg.one(Command::Int(rand_int()), n, true).await?;
+    let took = healed.elapsed();
+    ensure!(
+        took <= Duration::from_secs(12),
+        "liveness: committing on all servers took {took:?} after healing"
+    );
+    cfg.check_probe()
+        .map_err(|e| sim::Failure::check(format!("after the liveness phase: {e}")))?;
+    Ok(cfg
+        .end()
+        .with("servers", n)
+        .with("liveness_ms", took.as_millis() as u64))
+}
+
+/// One of: isolate a server, a majority/minority split, one-way cuts (if
+/// drawn), or heal.
+fn new_partition_shape(cfg: &Config, names: &[String], one_way: bool, rng: &mut impl Rng) {
+    let n = names.len();
+    let shapes = if one_way { 4 } else { 3 };
+    match rng.gen_range(0..shapes) {
+        0 => cfg.disconnect(rng.gen_range(0..n)),
+        1 => {
+            let mut order: Vec<usize> = (0..n).collect();
+            for i in (1..n).rev() {
+                order.swap(i, rng.gen_range(0..=i));
+            }
+            let cut = rng.gen_range(1..=n / 2);
+            let minority: Vec<&str> = order[..cut].iter().map(|&i| names[i].as_str()).collect();
+            let majority: Vec<&str> = order[cut..].iter().map(|&i| names[i].as_str()).collect();
+            net::partition(&[&minority, &majority]);
+        }
+        2 => heal(cfg, n),
+        _ => {
+            for _ in 0..rng.gen_range(1..=n) {
+                let from = rng.gen_range(0..n);
+                let to = rng.gen_range(0..n);
+                if from != to {
+                    net::disable_link(&names[from], &names[to]);
+                }
+            }
+        }
+    }
+}
+
+/// Removes every partition and reconnects every server (the config's
+/// connected flags follow).
+fn heal(cfg: &Config, n: usize) {
+    net::heal();
+    for i in 0..n {
+        cfg.connect(i);
+    }
+}
+
+/// Offers commands to random servers until told to stop.
+async fn client(cfg: Config, stop: Arc<AtomicBool>, interval: Duration) {
+    while !stop.load(Ordering::SeqCst) {
+        let i = sim::rand::rng().gen_range(0..cfg.n());
+        if let Some(raft) = cfg.raft(i) {
+            raft.start(Command::Int(rand_int()).encode());
+        }
+        sleep(interval).await;
+    }
+}
