@@ -321,6 +321,17 @@ fn print_table(
     }
 }
 
+/// A suite's wall time per trace event against the floor's time per
+/// exchange: the framework's (and the system's) cost over bare madsim.
+fn overhead(wall: f64, events: u64, floor: &Floor) -> String {
+    if events == 0 {
+        return "n/a".into();
+    }
+    let per_event = wall / events as f64;
+    let per_floor = floor.wall / floor.exchanges as f64;
+    format!("{:.2} µs = {:.1}x", per_event * 1e6, per_event / per_floor.max(1e-12))
+}
+
 fn print_jobs(args: &BenchArgs, j: &Jobs) {
     println!();
     let rows = vec![
