@@ -291,6 +291,7 @@ fn print_table(
             format!("{:.0}", b.rpcs as f64 / wall_sum.max(1e-9)),
             b.peak_rss_kib
                 .map_or("n/a".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0)),
+            overhead(wall_sum, b.events, floor),
         ]);
     }
     print_rows(args.markdown, &header, &rows);
@@ -329,7 +330,11 @@ fn overhead(wall: f64, events: u64, floor: &Floor) -> String {
     }
     let per_event = wall / events as f64;
     let per_floor = floor.wall / floor.exchanges as f64;
-    format!("{:.2} µs = {:.1}x", per_event * 1e6, per_event / per_floor.max(1e-12))
+    format!(
+        "{:.2} µs = {:.1}x",
+        per_event * 1e6,
+        per_event / per_floor.max(1e-12)
+    )
 }
 
 fn print_jobs(args: &BenchArgs, j: &Jobs) {
