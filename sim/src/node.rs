@@ -117,6 +117,20 @@ where
 /// Crashes node `name`: all its tasks are dropped at once, its unsynced file
 /// writes are lost and its RPC server stops answering.
 pub fn crash(name: &str) {
+    if !is_alive(name) {
+        return;
+    }
+    if !crate::fault::decide("crash", true) {
+        tracing::info!(target: "sim::node", node = name, "crash skipped by the fault plan");
+        return;
+    }
+    let Some(id) = mark_down(name) else { return };
+    Handle::current().kill(id);
+    tracing::info!(target: "sim::node", node = name, "crash");
+}
+
+/// Marks a live node down (a new generation); None if it was down already.
+fn mark_down(name: &str) -> Option<NodeId> {
     let nodes = nodes();
     let mut registry = nodes.registry.lock().unwrap();
     let e = registry
@@ -124,18 +138,11 @@ pub fn crash(name: &str) {
         .get_mut(name)
         .unwrap_or_else(|| panic!("sim::node: no node named {name:?}"));
     if !e.alive {
-        return;
-    }
-    if !crate::fault::decide("crash", true) {
-        tracing::info!(target: "sim::node", node = name, "crash skipped by the fault plan");
-        return;
+        return None;
     }
     e.alive = false;
     e.generation += 1;
-    let id = e.id;
-    drop(registry);
-    Handle::current().kill(id);
-    tracing::info!(target: "sim::node", node = name, "crash");
+    Some(e.id)
 }
 
 /// Stops node `name` the way a process exits normally: all its tasks end and
@@ -144,19 +151,7 @@ pub fn crash(name: &str) {
 /// (the operating system keeps a process's writes after it exits). It may be
 /// restarted later. A task may stop its own node.
 pub fn stop(name: &str) {
-    let nodes = nodes();
-    let mut registry = nodes.registry.lock().unwrap();
-    let e = registry
-        .by_name
-        .get_mut(name)
-        .unwrap_or_else(|| panic!("sim::node: no node named {name:?}"));
-    if !e.alive {
-        return;
-    }
-    e.alive = false;
-    e.generation += 1;
-    let id = e.id;
-    drop(registry);
+    let Some(id) = mark_down(name) else { return };
     crate::fs::keep_writes_of(id);
     tracing::info!(target: "sim::node", node = name, "stop");
     Handle::current().kill(id);

@@ -8,7 +8,7 @@ use clap::Args;
 use sim::fault::Plan;
 use sim::{report, RunOptions, Scenario};
 
-use super::{parse_duration_arg, parse_seed_arg, selected, usage, UsageError};
+use super::{parse_duration_arg, parse_seed_arg, seed_and_plan, selected, usage, UsageError};
 use crate::investigate;
 
 #[derive(Args, Debug)]
@@ -107,21 +107,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<i32, UsageError> {
 
 pub fn bisect(args: BisectArgs) -> Result<i32, UsageError> {
     let scenario = one_scenario(&args.scenario)?;
-    let plan = match &args.plan {
-        Some(path) => Some(Plan::load(path).map_err(usage)?),
-        None => None,
-    };
-    let seed = match (&plan, args.seed) {
-        (Some(p), Some(s)) if p.seed != s => {
-            return Err(usage(format!(
-                "--seed {s} contradicts the plan's seed {}",
-                p.seed
-            )))
-        }
-        (Some(p), _) => p.seed,
-        (None, Some(s)) => s,
-        (None, None) => return Err(usage("--seed is required")),
-    };
+    let (seed, plan) = seed_and_plan(args.seed, args.plan.as_deref())?;
     if args.resolution.is_zero() {
         return Err(usage("--resolution must be positive"));
     }

@@ -98,6 +98,30 @@ fn list(pattern: &str) -> Result<i32, UsageError> {
     Ok(0)
 }
 
+/// The seed and fault plan of a replay: `--seed N`, or `--plan FILE` (whose
+/// seed an explicit `--seed` must match).
+pub(crate) fn seed_and_plan(
+    seed: Option<u64>,
+    plan: Option<&std::path::Path>,
+) -> Result<(u64, Option<sim::fault::Plan>), UsageError> {
+    let plan = match plan {
+        Some(path) => Some(sim::fault::Plan::load(path).map_err(usage)?),
+        None => None,
+    };
+    let seed = match (&plan, seed) {
+        (Some(p), Some(s)) if p.seed != s => {
+            return Err(usage(format!(
+                "--seed {s} contradicts the plan's seed {}",
+                p.seed
+            )))
+        }
+        (Some(p), _) => p.seed,
+        (None, Some(s)) => s,
+        (None, None) => return Err(usage("--seed is required")),
+    };
+    Ok((seed, plan))
+}
+
 pub(crate) fn parse_seed_arg(text: &str) -> Result<u64, String> {
     sim::seeds::parse_seed(text).map_err(|e| e.to_string())
 }

@@ -12,7 +12,7 @@ use clap::Args;
 use sim::fault::{plan_applies, Plan};
 use sim::{report, RunOptions, RunResult};
 
-use super::{parse_duration_arg, parse_seed_arg, selected, usage, UsageError};
+use super::{parse_duration_arg, parse_seed_arg, seed_and_plan, selected, usage, UsageError};
 
 /// Exit status for `git bisect run`: this commit cannot be tested.
 pub const PLAN_DOES_NOT_APPLY: i32 = 125;
@@ -43,21 +43,7 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs) -> Result<i32, UsageError> {
     let scenarios = selected(&args.pattern)?;
-    let plan = match &args.plan {
-        Some(path) => Some(Plan::load(path).map_err(usage)?),
-        None => None,
-    };
-    let seed = match (&plan, args.seed) {
-        (Some(p), Some(s)) if p.seed != s => {
-            return Err(usage(format!(
-                "--seed {s} contradicts the plan's seed {}",
-                p.seed
-            )))
-        }
-        (Some(p), _) => p.seed,
-        (None, Some(s)) => s,
-        (None, None) => return Err(usage("--seed is required")),
-    };
+    let (seed, plan) = seed_and_plan(args.seed, args.plan.as_deref())?;
     if plan.is_some() || args.record.is_some() {
         if scenarios.len() != 1 {
             return Err(usage(format!(

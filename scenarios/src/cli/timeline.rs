@@ -7,7 +7,7 @@ use sim::fault::Plan;
 use sim::{report, RunOptions};
 
 use super::investigate::one_scenario;
-use super::{parse_seed_arg, usage, UsageError};
+use super::{parse_seed_arg, seed_and_plan, usage, UsageError};
 
 #[derive(Args, Debug)]
 pub struct TimelineArgs {
@@ -35,21 +35,7 @@ pub fn timeline(args: TimelineArgs) -> Result<i32, UsageError> {
             )));
         }
     }
-    let plan = match &args.plan {
-        Some(path) => Some(Plan::load(path).map_err(usage)?),
-        None => None,
-    };
-    let seed = match (&plan, args.seed) {
-        (Some(p), Some(s)) if p.seed != s => {
-            return Err(usage(format!(
-                "--seed {s} contradicts the plan's seed {}",
-                p.seed
-            )))
-        }
-        (Some(p), _) => p.seed,
-        (None, Some(s)) => s,
-        (None, None) => return Err(usage("--seed is required")),
-    };
+    let (seed, plan) = seed_and_plan(args.seed, args.plan.as_deref())?;
     let options = RunOptions {
         plan: plan.as_ref().map(Plan::fault_set),
         ..RunOptions::default()
