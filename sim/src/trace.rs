@@ -9,23 +9,21 @@
 //!
 //! A trace line is stable across processes and builds: virtual time, node
 //! name, target, message and fields. No wall time, task ids or addresses.
-//! The node name comes from the `node` span that madsim enters around every
-//! poll of a node's task; the harness (madsim's main task) is `main`.
+//! The node name comes from madsim's `node` span, the parent of the `task`
+//! span madsim enters around every poll; the harness (madsim's main task) is
+//! `main`.
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::hash::Hasher;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id};
+use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
 use tracing::{Event, Level, Metadata, Subscriber};
-use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::prelude::*;
-use tracing_subscriber::registry::LookupSpan;
 
 /// One recorded event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,8 +172,7 @@ thread_local! {
 pub fn install() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let subscriber = tracing_subscriber::registry().with(RunLayer);
-        if tracing::subscriber::set_global_default(subscriber).is_err() {
+        if tracing::subscriber::set_global_default(RunSubscriber).is_err() {
             eprintln!("sim: another global tracing subscriber is installed; traces will be empty");
         }
     });
@@ -215,82 +212,106 @@ pub fn current_tail(n: usize) -> Vec<String> {
     })
 }
 
-/// The node name recorded on a madsim `node` span.
-struct NodeName(Arc<str>);
+/// Why our own subscriber rather than `tracing-subscriber`'s registry:
+/// madsim creates a span per task and clones, enters, exits and closes it
+/// around every poll, and the registry's shared slab made that about a
+/// quarter of a CPU-bound run (the bank's million operations). A run lives on
+/// one thread, so its spans can live in a thread-local table.
+struct RunSubscriber;
 
-struct RunLayer;
-
-impl RunLayer {
-    /// madsim's own events (scheduling, sockets) are noise for our traces and
-    /// would make them depend on madsim internals; TRACE is never recorded.
-    fn wanted(metadata: &Metadata<'_>) -> bool {
-        if metadata.is_span() {
-            return true;
-        }
-        *metadata.level() <= Level::DEBUG && !metadata.target().starts_with("madsim")
-    }
+/// The spans of the runs on this thread: id -> (node name, references), and
+/// the stack of entered spans. The map is only ever looked up, never
+/// iterated, so its order cannot leak into a run; FNV because SipHash cost as
+/// much as the registry it replaces.
+#[derive(Default)]
+struct SpanTable {
+    spans: fnv::FnvHashMap<u64, SpanEntry>,
+    entered: Vec<u64>,
 }
 
-impl<S> Layer<S> for RunLayer
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
+struct SpanEntry {
+    /// Set on madsim's `node` spans: the node's name (`main` for the harness).
+    node: Option<Arc<str>>,
+    references: usize,
+}
+
+thread_local! {
+    static SPANS: RefCell<SpanTable> = RefCell::new(SpanTable::default());
+}
+
+/// Span ids are unique across threads, so a span that strays to another
+/// thread is merely unknown there, never confused with another.
+static NEXT_SPAN: AtomicU64 = AtomicU64::new(1);
+
+/// madsim's own events (scheduling, sockets) are noise for our traces and
+/// would make them depend on madsim internals; TRACE is never recorded.
+fn wanted(metadata: &Metadata<'_>) -> bool {
+    if metadata.is_span() {
+        return true;
+    }
+    *metadata.level() <= Level::DEBUG && !metadata.target().starts_with("madsim")
+}
+
+impl Subscriber for RunSubscriber {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if Self::wanted(metadata) {
+        if wanted(metadata) {
             Interest::always()
         } else {
             Interest::never()
         }
     }
 
-    fn enabled(&self, metadata: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
-        Self::wanted(metadata)
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        wanted(metadata)
     }
 
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if attrs.metadata().name() != "node" {
-            return;
-        }
-        let mut visitor = NameVisitor(None);
-        attrs.record(&mut visitor);
-        if let (Some(name), Some(span)) = (visitor.0, ctx.span(id)) {
-            let name = if name == "madsim-main" {
-                "main".into()
-            } else {
-                name
-            };
-            span.extensions_mut().insert(NodeName(name.into()));
-        }
-    }
-
-    fn on_enter(&self, _id: &Id, _ctx: Context<'_, S>) {
-        // madsim enters the node span around every poll, so this is the one
-        // place that runs even when a livelocked simulation never lets
-        // virtual time advance. The panic unwinds out of `block_on`.
-        let aborted = RECORDER
-            .try_with(|r| {
-                r.borrow()
-                    .as_ref()
-                    .is_some_and(|r| r.abort.load(Ordering::Relaxed))
+    fn new_span(&self, attrs: &Attributes<'_>) -> Id {
+        let id = NEXT_SPAN.fetch_add(1, Ordering::Relaxed);
+        let own = (attrs.metadata().name() == "node")
+            .then(|| {
+                let mut visitor = NameVisitor(None);
+                attrs.record(&mut visitor);
+                visitor.0
             })
-            .unwrap_or(false);
-        if aborted {
-            panic!("{WALL_CLOCK_MESSAGE}");
-        }
+            .flatten()
+            .map(|name| -> Arc<str> {
+                if name == "madsim-main" {
+                    "main".into()
+                } else {
+                    name.into()
+                }
+            });
+        let _ = SPANS.try_with(|t| {
+            let mut t = t.borrow_mut();
+            // A span that is not a node's inherits its parent's node (madsim's
+            // `task` spans are children of their node's span).
+            let parent = match attrs.parent() {
+                Some(p) => Some(p.into_u64()),
+                None if attrs.is_contextual() => t.entered.last().copied(),
+                None => None,
+            };
+            let node =
+                own.or_else(|| parent.and_then(|p| t.spans.get(&p).and_then(|e| e.node.clone())));
+            t.spans.insert(
+                id,
+                SpanEntry {
+                    node,
+                    references: 1,
+                },
+            );
+        });
+        Id::from_u64(id)
     }
 
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+    fn record(&self, _span: &Id, _values: &Record<'_>) {}
+
+    fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
         let _ = RECORDER.try_with(|r| {
             let mut r = r.borrow_mut();
             let Some(recorder) = r.as_mut() else { return };
-            let node = ctx
-                .event_scope(event)
-                .and_then(|scope| {
-                    scope
-                        .from_root()
-                        .find_map(|span| span.extensions().get::<NodeName>().map(|n| n.0.clone()))
-                })
-                .unwrap_or_else(|| "-".into());
+            let node = current_node().unwrap_or_else(|| "-".into());
             let at = madsim::time::TimeHandle::try_current()
                 .map(|t| t.elapsed())
                 .unwrap_or_default();
@@ -305,6 +326,74 @@ where
             });
         });
     }
+
+    fn enter(&self, span: &Id) {
+        // madsim enters the node span around every poll, so this is the one
+        // place that runs even when a livelocked simulation never lets
+        // virtual time advance. The panic unwinds out of `block_on`.
+        let aborted = RECORDER
+            .try_with(|r| {
+                r.borrow()
+                    .as_ref()
+                    .is_some_and(|r| r.abort.load(Ordering::Relaxed))
+            })
+            .unwrap_or(false);
+        if aborted {
+            panic!("{WALL_CLOCK_MESSAGE}");
+        }
+        let _ = SPANS.try_with(|t| t.borrow_mut().entered.push(span.into_u64()));
+    }
+
+    fn exit(&self, span: &Id) {
+        let _ = SPANS.try_with(|t| {
+            let mut t = t.borrow_mut();
+            let id = span.into_u64();
+            if let Some(at) = t.entered.iter().rposition(|&e| e == id) {
+                t.entered.remove(at);
+            }
+        });
+    }
+
+    fn clone_span(&self, span: &Id) -> Id {
+        let _ = SPANS.try_with(|t| {
+            if let Some(entry) = t.borrow_mut().spans.get_mut(&span.into_u64()) {
+                entry.references += 1;
+            }
+        });
+        span.clone()
+    }
+
+    fn try_close(&self, span: Id) -> bool {
+        SPANS
+            .try_with(|t| {
+                let mut t = t.borrow_mut();
+                let id = span.into_u64();
+                let Some(entry) = t.spans.get_mut(&id) else {
+                    return false;
+                };
+                entry.references -= 1;
+                let closed = entry.references == 0;
+                if closed {
+                    t.spans.remove(&id);
+                }
+                closed
+            })
+            .unwrap_or(false)
+    }
+}
+
+/// The node of the innermost entered span that names one.
+fn current_node() -> Option<Arc<str>> {
+    SPANS
+        .try_with(|t| {
+            let t = t.borrow();
+            t.entered
+                .iter()
+                .rev()
+                .find_map(|id| t.spans.get(id).and_then(|e| e.node.clone()))
+        })
+        .ok()
+        .flatten()
 }
 
 pub(crate) const WALL_CLOCK_MESSAGE: &str =
