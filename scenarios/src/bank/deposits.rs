@@ -7,7 +7,7 @@ use sim::ensure;
 use sim::rand::Rng;
 
 use super::accounts::create_accounts;
-use super::{balances, check_balances, must, summary, Model, Tasks};
+use super::{balances, check_balances, must, spawn_withdraw_half, summary, Model, Tasks};
 
 /// 10,000 rounds over 100 accounts, one operation each (a million): half
 /// withdraw half the balance (read synchronously by the tester), a fifth of
@@ -26,18 +26,7 @@ pub(super) async fn many_deposits_and_withdraws<B: BankApi>(bank: Arc<B>) -> sim
         for id in 0..ACCOUNTS {
             let (bank, model, refused) = (bank.clone(), model.clone(), refused.clone());
             if input.gen_range(0..42) % 2 == 0 {
-                let mut amount = must(bank.balance(id).await, || format!("balance({id})")) / 2;
-                if input.gen_range(0..100) < 20 {
-                    amount *= 4;
-                }
-                tasks.spawn(async move {
-                    let what = || format!("withdraw({id}, {amount})");
-                    if must(bank.withdraw(id, amount).await, what) {
-                        model.add(id, -amount);
-                    } else {
-                        refused.add(0, 1);
-                    }
-                });
+                spawn_withdraw_half(bank, id, &mut input, model, refused, &mut tasks).await;
             } else {
                 tasks.spawn(async move {
                     must(bank.deposit(id, 100).await, || {

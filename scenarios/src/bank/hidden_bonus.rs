@@ -12,7 +12,7 @@ use sim::ensure;
 use sim::rand::Rng;
 
 use super::accounts::create_accounts;
-use super::{check_balances, must, summary, Model, Tasks};
+use super::{check_balances, must, spawn_withdraw_half, summary, Model, Tasks};
 
 const ACCOUNTS: u64 = 40;
 const ITERATIONS: u64 = 8000;
@@ -50,20 +50,7 @@ pub(super) async fn hidden_bonus<B: BankApi>(bank: Arc<B>) -> sim::Result {
         for id in 0..ACCOUNTS {
             let (bank, model, refused) = (bank.clone(), model.clone(), refused.clone());
             match input.gen_range(0..42) % 3 {
-                0 => {
-                    let mut amount = must(bank.balance(id).await, || format!("balance({id})")) / 2;
-                    if input.gen_range(0..100) < 20 {
-                        amount *= 4;
-                    }
-                    tasks.spawn(async move {
-                        let what = || format!("withdraw({id}, {amount})");
-                        if must(bank.withdraw(id, amount).await, what) {
-                            model.add(id, -amount);
-                        } else {
-                            refused.add(0, 1);
-                        }
-                    });
-                }
+                0 => spawn_withdraw_half(bank, id, &mut input, model, refused, &mut tasks).await,
                 1 => tasks.spawn(async move {
                     must(bank.deposit(id, 100).await, || {
                         format!("deposit({id}, 100)")

@@ -193,6 +193,32 @@ impl Tasks {
 #[derive(Clone)]
 struct Model(Arc<Mutex<Vec<Money>>>);
 
+/// The original tests' withdraw step: half the balance, read by the tester
+/// before the operation starts, and a fifth of the time four times that (an
+/// overdraw attempt that must be refused with no change). A success is
+/// counted into `model`, a refusal into `refused`.
+async fn spawn_withdraw_half<B: BankApi>(
+    bank: Arc<B>,
+    id: AccountId,
+    input: &mut impl Rng,
+    model: Model,
+    refused: Model,
+    tasks: &mut Tasks,
+) {
+    let mut amount = must(bank.balance(id).await, || format!("balance({id})")) / 2;
+    if input.gen_range(0..100) < 20 {
+        amount *= 4;
+    }
+    tasks.spawn(async move {
+        let what = || format!("withdraw({id}, {amount})");
+        if must(bank.withdraw(id, amount).await, what) {
+            model.add(id, -amount);
+        } else {
+            refused.add(0, 1);
+        }
+    });
+}
+
 impl Model {
     /// `accounts` accounts (ids `0..accounts`) with balance `initial`.
     fn new(accounts: u64, initial: Money) -> Self {
