@@ -2,7 +2,8 @@
 //!
 //! Teeth: the four bugs of the HW2 starter code, each in a small fixture
 //! bank that is the real [`Bank`] with that one operation written the
-//! starter's way. Each must be caught by the suite's own scenario bodies
+//! starter's way, and a fifth, the lost update that the seeded yields are
+//! there to expose. Each must be caught by the suite's own scenario bodies
 //! within seeds 0..100, with the failure the bug should cause (a DEADLOCK
 //! whose report names the culprit, or Go's "concurrent map read and map
 //! write"). The failing seed is printed.
@@ -21,6 +22,9 @@ const WITHDRAW_KEEPS_LOCK: u8 = 1;
 const TRANSFER_SENDER_FIRST: u8 = 2;
 const DEPOSIT_AND_COMPARE_LOCKS_TWICE: u8 = 3;
 const BALANCE_WITHOUT_TABLE_LOCK: u8 = 4;
+/// Not a starter bug but the classic one the seeded yields are there for: a
+/// read-modify-write that drops the lock between the read and the write.
+const DEPOSIT_NOT_ATOMIC: u8 = 5;
 
 /// The real bank, except for starter bug `BUG`.
 struct Buggy<const BUG: u8>(Bank);
@@ -99,6 +103,20 @@ impl<const BUG: u8> Buggy<BUG> {
             .await
     }
 
+    /// `Deposit` that locks for the read and again for the write: another
+    /// operation can change the balance in between, and its update is lost.
+    async fn deposit_not_atomic(&self, id: AccountId, amount: Money) -> Result<(), BankError> {
+        self.0
+            .run(Operation::Deposit { id, amount }, async |op| {
+                let account = self.0.lookup(op, id).await?;
+                let balance = account.lock(op).await.balance().await; // BUG: unlocks here
+                let guard = account.lock(op).await;
+                guard.set_balance(balance + amount).await;
+                Ok(())
+            })
+            .await
+    }
+
     /// Starter `GetBalance`: reads the map without `bankLock`.
     async fn balance_without_table_lock(&self, id: AccountId) -> Result<Money, BankError> {
         self.0
@@ -122,6 +140,9 @@ impl<const BUG: u8> BankApi for Buggy<BUG> {
     }
 
     async fn deposit(&self, id: AccountId, amount: Money) -> Result<(), BankError> {
+        if BUG == DEPOSIT_NOT_ATOMIC {
+            return self.deposit_not_atomic(id, amount).await;
+        }
         self.0.deposit(id, amount).await
     }
 
@@ -260,6 +281,20 @@ fn balance_without_table_lock_races_with_creates() {
     );
 }
 
+#[test]
+fn deposit_dropping_its_lock_between_read_and_write_loses_updates() {
+    // Both million-operation scenarios run with sparse preemption points
+    // (one step in 8): this is what shows that sparse is still enough.
+    for name in ["bank/many_deposits_and_withdraws", "bank/hidden_bonus"] {
+        caught::<Buggy<DEPOSIT_NOT_ATOMIC>>(
+            "deposit is not atomic",
+            name,
+            FailureKind::Check,
+            &["Final balances do not match!"],
+        );
+    }
+}
+
 /// The scenarios whose final balances do not depend on the interleaving.
 const ORDER_INDEPENDENT: [&str; 5] = [
     "bank/create_account_basic",
@@ -316,4 +351,6 @@ fn catch_rates() {
         "unlocked table read",
         "bank/many_deposits_and_withdraws",
     );
+    rate::<Buggy<DEPOSIT_NOT_ATOMIC>>("deposit not atomic", "bank/many_deposits_and_withdraws");
+    rate::<Buggy<DEPOSIT_NOT_ATOMIC>>("deposit not atomic", "bank/hidden_bonus");
 }

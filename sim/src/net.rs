@@ -186,10 +186,16 @@ pub fn total_bytes() -> u64 {
 pub struct NetStats {
     pub rpcs: u64,
     pub bytes: u64,
+    /// Datagrams sent: requests and replies (`dst bench`'s floor).
+    pub datagrams: u64,
 }
 
 thread_local! {
-    static STATS: Cell<NetStats> = const { Cell::new(NetStats { rpcs: 0, bytes: 0 }) };
+    static STATS: Cell<NetStats> = const { Cell::new(NetStats {
+        rpcs: 0,
+        bytes: 0,
+        datagrams: 0,
+    }) };
 }
 
 pub(crate) fn reset_stats() {
@@ -215,6 +221,15 @@ pub(crate) fn count_request(bytes: usize) -> u64 {
         s.set(v);
     });
     number
+}
+
+/// Counts one datagram about to be sent (a request or a reply).
+pub(crate) fn count_datagram() {
+    STATS.with(|s| {
+        let mut v = s.get();
+        v.datagrams += 1;
+        s.set(v);
+    });
 }
 
 pub(crate) fn count_reply(bytes: usize) {

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use madsim::plugin::{self, Simulator};
 use madsim::rand::GlobalRng;
 use madsim::runtime::Handle;
-use madsim::task::{JoinHandle, NodeId};
+use madsim::task::{AbortHandle, JoinHandle, NodeId};
 use madsim::time::TimeHandle;
 
 /// The name the harness (madsim's main task) goes by.
@@ -43,12 +43,15 @@ struct Registry {
 /// The node registry of one run (a madsim plugin: one per runtime).
 pub struct Nodes {
     registry: Mutex<Registry>,
+    /// Tasks started with [`spawn_background`], aborted when the run ends.
+    background: Mutex<Vec<AbortHandle>>,
 }
 
 impl Simulator for Nodes {
     fn new(_rand: &GlobalRng, _time: &TimeHandle, _config: &madsim::Config) -> Self {
         Nodes {
             registry: Mutex::new(Registry::default()),
+            background: Mutex::new(Vec::new()),
         }
     }
 }
@@ -97,6 +100,56 @@ pub fn create(name: &str) -> IpAddr {
     drop(registry);
     tracing::info!(target: "sim::node", node = name, %ip, "create");
     ip
+}
+
+/// Spawns a task on the current node (for the harness: madsim's main task)
+/// that the run aborts when its body ends, if it has not ended by then: an
+/// applier, a client loop, a checker. Use it rather than
+/// `madsim::task::spawn` for harness tasks that may outlive the test body
+/// (see [`release_all`] for why).
+pub fn spawn_background<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let task = madsim::task::spawn(future);
+    let nodes = nodes();
+    let mut background = nodes.background.lock().unwrap();
+    if background.len() >= 64 {
+        background.retain(|t| !t.is_finished());
+    }
+    background.push(task.abort_handle());
+    task
+}
+
+/// Drops the tasks of every live node, at the end of a run. Why: madsim
+/// never drops a task that is still pending when its runtime is dropped (a
+/// task and its waker keep each other alive; madsim-rs/madsim#242), so a
+/// Raft run's servers and tickers leaked with every run and a sweep of
+/// thousands of runs grew by gigabytes. A killed node's tasks are dropped by
+/// the executor, or with its queue when the runtime goes. madsim cannot kill
+/// its main node by name, so the harness's own tasks are aborted one by one:
+/// those started with [`spawn_background`]. Any other leftover harness task
+/// still leaks.
+pub(crate) fn release_all() {
+    let background = std::mem::take(&mut *nodes().background.lock().unwrap());
+    for task in background {
+        task.abort();
+    }
+    let ids: Vec<NodeId> = {
+        let nodes = nodes();
+        let registry = nodes.registry.lock().unwrap();
+        registry
+            .by_name
+            .values()
+            .filter(|e| e.alive)
+            .map(|e| e.id)
+            .collect()
+    };
+    let handle = Handle::current();
+    for id in ids {
+        handle.kill(id);
+    }
 }
 
 /// Spawns a task on node `name`. The handle is looked up afresh every time:

@@ -226,6 +226,7 @@ impl ClientEnd {
         };
         let wire = bincode::serialize(&request).expect("requests always encode");
         let server = SocketAddr::new(node::ip(to), RPC_PORT);
+        net::count_datagram();
         endpoint
             .send_to_raw(server, TAG_REQUEST, Box::new(wire))
             .await
@@ -384,6 +385,7 @@ impl Server {
                 let wire = bincode::serialize(&reply).expect("replies always encode");
                 // The caller may have given up; a reply to a closed port is
                 // dropped by the network, which is what labrpc does too.
+                net::count_datagram();
                 let _ = endpoint.send_to_raw(from, TAG_REPLY, Box::new(wire)).await;
             });
         }

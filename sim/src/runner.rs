@@ -55,6 +55,12 @@ pub struct RunResult {
     pub wall: Duration,
     pub rpcs: u64,
     pub bytes: u64,
+    /// Task polls madsim made: the executor's unit of work (`dst bench`).
+    pub polls: u64,
+    /// Tasks spawned.
+    pub spawns: u64,
+    /// Datagrams sent by the RPC layer.
+    pub datagrams: u64,
     pub trace: Trace,
     pub trace_hash: u64,
     /// The faults that fired, in order.
@@ -213,6 +219,9 @@ fn failed_without_trace(scenario: &Scenario, seed: u64, message: String) -> RunR
         wall: Duration::ZERO,
         rpcs: 0,
         bytes: 0,
+        polls: 0,
+        spawns: 0,
+        datagrams: 0,
         trace_hash: Trace::default().hash(),
         trace: Trace::default(),
         faults: Vec::new(),
@@ -270,14 +279,17 @@ fn run_here(
                 }
             };
             let at = madsim::time::TimeHandle::current().elapsed();
-            BodyOutput {
+            let output = BodyOutput {
                 outcome,
                 at,
                 stopped_at,
                 dump: inspect::dump(),
                 failing_probes: inspect::failing_probes(),
                 has_probes: inspect::has_probes(),
-            }
+            };
+            trace::seal();
+            node::release_all();
+            output
         });
         drop(runtime);
         output
@@ -313,6 +325,7 @@ fn run_here(
         }
     };
     inspect::clear();
+    let (polls, spawns) = (trace::polls(), trace::spawns());
     let trace = trace::end();
     let (faults, fault_points) = fault::end();
     let stats = net::stats();
@@ -324,6 +337,9 @@ fn run_here(
         wall,
         rpcs: stats.rpcs,
         bytes: stats.bytes,
+        polls,
+        spawns,
+        datagrams: stats.datagrams,
         trace_hash: trace.hash(),
         trace,
         faults,

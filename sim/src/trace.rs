@@ -16,7 +16,7 @@
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::hash::Hasher;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
@@ -73,18 +73,40 @@ impl TraceLine {
     }
 }
 
+impl TraceLine {
+    /// Writes the rendered line, `{secs:>4}.{micros:06} {node:<10}
+    /// {level:<5} {target} {text}`, piece by piece. Why not `write!`: every
+    /// line of every run is rendered for the trace hash, and the formatting
+    /// machinery with padding was a tenth of a Raft run.
+    fn render<W: fmt::Write>(&self, w: &mut W) -> fmt::Result {
+        fn pad<W: fmt::Write>(w: &mut W, fill: char, n: usize) -> fmt::Result {
+            (0..n).try_for_each(|_| w.write_char(fill))
+        }
+        let mut number = itoa::Buffer::new();
+        let secs = number.format(self.at.as_secs());
+        pad(w, ' ', 4usize.saturating_sub(secs.len()))?;
+        w.write_str(secs)?;
+        w.write_char('.')?;
+        let micros = number.format(self.at.subsec_micros());
+        pad(w, '0', 6usize.saturating_sub(micros.len()))?;
+        w.write_str(micros)?;
+        w.write_char(' ')?;
+        w.write_str(&self.node)?;
+        pad(w, ' ', 10usize.saturating_sub(self.node.chars().count()))?;
+        w.write_char(' ')?;
+        let level = level_name(self.level);
+        w.write_str(level)?;
+        pad(w, ' ', 5 - level.len())?;
+        w.write_char(' ')?;
+        w.write_str(self.target)?;
+        w.write_char(' ')?;
+        w.write_str(&self.text)
+    }
+}
+
 impl fmt::Display for TraceLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = self.at.as_secs();
-        let micros = self.at.subsec_micros();
-        write!(
-            f,
-            "{secs:>4}.{micros:06} {:<10} {:<5} {} {}",
-            self.node,
-            level_name(self.level),
-            self.target,
-            self.text
-        )
+        self.render(f)
     }
 }
 
@@ -121,7 +143,8 @@ impl Trace {
         }
         let mut writer = HashWriter(fnv::FnvHasher::default());
         for line in &self.lines {
-            writeln!(writer, "{line}").expect("hashing cannot fail");
+            line.render(&mut writer).expect("hashing cannot fail");
+            writer.0.write(b"\n");
         }
         writer.0.finish()
     }
@@ -159,8 +182,9 @@ impl Trace {
 
 struct Recorder {
     lines: Vec<TraceLine>,
-    /// Set by the wall-clock guard of the thread that started the run.
-    abort: Arc<AtomicBool>,
+    /// Set when the run's body has ended: what its leftover tasks do while
+    /// they are torn down is not part of the run.
+    sealed: bool,
 }
 
 thread_local! {
@@ -178,23 +202,52 @@ pub fn install() {
     });
 }
 
-/// Starts recording on this thread.
+/// Starts recording on this thread; `abort` is the run's wall-clock flag.
 pub(crate) fn begin(abort: Arc<AtomicBool>) {
     install();
     RECORDER.with(|r| {
         *r.borrow_mut() = Some(Recorder {
             lines: Vec::new(),
-            abort,
+            sealed: false,
         })
+    });
+    SPANS.with(|t| {
+        let mut t = t.borrow_mut();
+        t.abort = Some(abort);
+        t.polls = 0;
+        t.spawns = 0;
+    });
+}
+
+/// Records nothing more of this thread's run (see [`Recorder::sealed`]).
+pub(crate) fn seal() {
+    RECORDER.with(|r| {
+        if let Some(r) = r.borrow_mut().as_mut() {
+            r.sealed = true;
+        }
     });
 }
 
 /// Stops recording on this thread and returns what was recorded.
 pub(crate) fn end() -> Trace {
     let recorder = RECORDER.with(|r| r.borrow_mut().take());
+    SPANS.with(|t| t.borrow_mut().abort = None);
     Trace {
         lines: recorder.map(|r| r.lines).unwrap_or_default(),
     }
+}
+
+/// How many times a task was polled in this thread's run so far (madsim
+/// enters a task's span around each poll): the executor's unit of work,
+/// which `dst bench` compares with bare madsim's cost per poll.
+pub fn polls() -> u64 {
+    SPANS.try_with(|t| t.borrow().polls).unwrap_or(0)
+}
+
+/// How many tasks were spawned in this thread's run so far (madsim creates
+/// a `task` span for each).
+pub fn spawns() -> u64 {
+    SPANS.try_with(|t| t.borrow().spawns).unwrap_or(0)
 }
 
 /// Number of events recorded so far on this thread's run.
@@ -219,29 +272,88 @@ pub fn current_tail(n: usize) -> Vec<String> {
 /// one thread, so its spans can live in a thread-local table.
 struct RunSubscriber;
 
-/// The spans of the runs on this thread: id -> (node name, references), and
-/// the stack of entered spans. The map is only ever looked up, never
-/// iterated, so its order cannot leak into a run; FNV because SipHash cost as
-/// much as the registry it replaces.
-#[derive(Default)]
+/// The spans of the runs on this thread, and the stack of entered spans.
+///
+/// Why a slab and not a map: every poll costs four span calls (clone, enter,
+/// exit, close), so a lookup must be an index, not a hash (the FNV map that
+/// was here cost 15% of the bank's run). A span's id is this thread's tag in
+/// the high 32 bits and its slot + 1 in the low 32 bits: ids are unique
+/// across threads, so a span that strays to another thread is merely unknown
+/// there, never confused with another. A closed span's slot is reused.
 struct SpanTable {
-    spans: fnv::FnvHashMap<u64, SpanEntry>,
+    /// This thread's tag; 0 until the first span.
+    tag: u64,
+    slots: Vec<SpanEntry>,
+    free: Vec<u32>,
     entered: Vec<u64>,
+    /// The run's wall-clock flag (see [`begin`]), checked on every enter.
+    abort: Option<Arc<AtomicBool>>,
+    /// Task polls so far in this run (see [`polls`]).
+    polls: u64,
+    /// Tasks spawned so far in this run (see [`spawns`]).
+    spawns: u64,
 }
 
 struct SpanEntry {
     /// Set on madsim's `node` spans: the node's name (`main` for the harness).
     node: Option<Arc<str>>,
+    /// 0 for a free slot.
     references: usize,
+    /// madsim's `task` span, entered around each poll.
+    is_task: bool,
+}
+
+impl SpanTable {
+    const fn new() -> Self {
+        SpanTable {
+            tag: 0,
+            slots: Vec::new(),
+            free: Vec::new(),
+            entered: Vec::new(),
+            abort: None,
+            polls: 0,
+            spawns: 0,
+        }
+    }
+
+    fn slot(&self, id: u64) -> Option<usize> {
+        if self.tag == 0 || id >> 32 != self.tag {
+            return None;
+        }
+        let slot = (id & 0xffff_ffff) as usize - 1;
+        (self.slots.get(slot)?.references > 0).then_some(slot)
+    }
+
+    fn get(&self, id: u64) -> Option<&SpanEntry> {
+        self.slot(id).map(|s| &self.slots[s])
+    }
+
+    fn insert(&mut self, entry: SpanEntry) -> u64 {
+        if self.tag == 0 {
+            // Tags wrap after 2^32 threads; a clash then needs a span to
+            // stray between two of them, which madsim never does.
+            self.tag = u64::from(NEXT_TAG.fetch_add(1, Ordering::Relaxed).max(1));
+        }
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = entry;
+                slot
+            }
+            None => {
+                self.slots.push(entry);
+                u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 live spans")
+            }
+        };
+        self.tag << 32 | (u64::from(slot) + 1)
+    }
 }
 
 thread_local! {
-    static SPANS: RefCell<SpanTable> = RefCell::new(SpanTable::default());
+    static SPANS: RefCell<SpanTable> = const { RefCell::new(SpanTable::new()) };
 }
 
-/// Span ids are unique across threads, so a span that strays to another
-/// thread is merely unknown there, never confused with another.
-static NEXT_SPAN: AtomicU64 = AtomicU64::new(1);
+/// The next thread tag (see [`SpanTable`]).
+static NEXT_TAG: AtomicU32 = AtomicU32::new(1);
 
 /// madsim's own events (scheduling, sockets) are noise for our traces and
 /// would make them depend on madsim internals; TRACE is never recorded.
@@ -266,8 +378,9 @@ impl Subscriber for RunSubscriber {
     }
 
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {
-        let id = NEXT_SPAN.fetch_add(1, Ordering::Relaxed);
-        let own = (attrs.metadata().name() == "node")
+        let metadata = attrs.metadata();
+        let madsim = metadata.target().starts_with("madsim");
+        let own = (madsim && metadata.name() == "node")
             .then(|| {
                 let mut visitor = NameVisitor(None);
                 attrs.record(&mut visitor);
@@ -281,26 +394,28 @@ impl Subscriber for RunSubscriber {
                     name.into()
                 }
             });
-        let _ = SPANS.try_with(|t| {
-            let mut t = t.borrow_mut();
-            // A span that is not a node's inherits its parent's node (madsim's
-            // `task` spans are children of their node's span).
-            let parent = match attrs.parent() {
-                Some(p) => Some(p.into_u64()),
-                None if attrs.is_contextual() => t.entered.last().copied(),
-                None => None,
-            };
-            let node =
-                own.or_else(|| parent.and_then(|p| t.spans.get(&p).and_then(|e| e.node.clone())));
-            t.spans.insert(
-                id,
-                SpanEntry {
+        let is_task = madsim && metadata.name() == "task";
+        SPANS
+            .try_with(|t| {
+                let mut t = t.borrow_mut();
+                // A span that is not a node's inherits its parent's node
+                // (madsim's `task` spans are children of their node's span).
+                let parent = match attrs.parent() {
+                    Some(p) => Some(p.into_u64()),
+                    None if attrs.is_contextual() => t.entered.last().copied(),
+                    None => None,
+                };
+                let node = own.or_else(|| parent.and_then(|p| t.get(p)?.node.clone()));
+                t.spawns += u64::from(is_task);
+                let id = t.insert(SpanEntry {
                     node,
                     references: 1,
-                },
-            );
-        });
-        Id::from_u64(id)
+                    is_task,
+                });
+                Id::from_u64(id)
+            })
+            // Thread teardown: a span nobody will look up.
+            .unwrap_or_else(|_| Id::from_u64(u64::MAX))
     }
 
     fn record(&self, _span: &Id, _values: &Record<'_>) {}
@@ -310,7 +425,9 @@ impl Subscriber for RunSubscriber {
     fn event(&self, event: &Event<'_>) {
         let _ = RECORDER.try_with(|r| {
             let mut r = r.borrow_mut();
-            let Some(recorder) = r.as_mut() else { return };
+            let Some(recorder) = r.as_mut().filter(|r| !r.sealed) else {
+                return;
+            };
             let node = current_node().unwrap_or_else(|| "-".into());
             let at = madsim::time::TimeHandle::try_current()
                 .map(|t| t.elapsed())
@@ -328,20 +445,21 @@ impl Subscriber for RunSubscriber {
     }
 
     fn enter(&self, span: &Id) {
-        // madsim enters the node span around every poll, so this is the one
-        // place that runs even when a livelocked simulation never lets
-        // virtual time advance. The panic unwinds out of `block_on`.
-        let aborted = RECORDER
-            .try_with(|r| {
-                r.borrow()
-                    .as_ref()
-                    .is_some_and(|r| r.abort.load(Ordering::Relaxed))
-            })
-            .unwrap_or(false);
-        if aborted {
-            panic!("{WALL_CLOCK_MESSAGE}");
-        }
-        let _ = SPANS.try_with(|t| t.borrow_mut().entered.push(span.into_u64()));
+        let _ = SPANS.try_with(|t| {
+            let mut t = t.borrow_mut();
+            // madsim enters a task's span around every poll, so this is the
+            // one place that runs even when a livelocked simulation never
+            // lets virtual time advance. The panic unwinds out of `block_on`.
+            if t.abort.as_ref().is_some_and(|a| a.load(Ordering::Relaxed)) {
+                drop(t);
+                panic!("{WALL_CLOCK_MESSAGE}");
+            }
+            let id = span.into_u64();
+            if t.get(id).is_some_and(|e| e.is_task) {
+                t.polls += 1;
+            }
+            t.entered.push(id);
+        });
     }
 
     fn exit(&self, span: &Id) {
@@ -356,8 +474,9 @@ impl Subscriber for RunSubscriber {
 
     fn clone_span(&self, span: &Id) -> Id {
         let _ = SPANS.try_with(|t| {
-            if let Some(entry) = t.borrow_mut().spans.get_mut(&span.into_u64()) {
-                entry.references += 1;
+            let mut t = t.borrow_mut();
+            if let Some(slot) = t.slot(span.into_u64()) {
+                t.slots[slot].references += 1;
             }
         });
         span.clone()
@@ -367,14 +486,15 @@ impl Subscriber for RunSubscriber {
         SPANS
             .try_with(|t| {
                 let mut t = t.borrow_mut();
-                let id = span.into_u64();
-                let Some(entry) = t.spans.get_mut(&id) else {
+                let Some(slot) = t.slot(span.into_u64()) else {
                     return false;
                 };
+                let entry = &mut t.slots[slot];
                 entry.references -= 1;
                 let closed = entry.references == 0;
                 if closed {
-                    t.spans.remove(&id);
+                    entry.node = None;
+                    t.free.push(slot as u32);
                 }
                 closed
             })
@@ -390,7 +510,7 @@ fn current_node() -> Option<Arc<str>> {
             t.entered
                 .iter()
                 .rev()
-                .find_map(|id| t.spans.get(id).and_then(|e| e.node.clone()))
+                .find_map(|&id| t.get(id).and_then(|e| e.node.clone()))
         })
         .ok()
         .flatten()
@@ -430,14 +550,42 @@ impl TextVisitor {
     }
 }
 
+impl TextVisitor {
+    /// Starts field ` name=`.
+    fn key(&mut self, field: &Field) {
+        self.fields.push(' ');
+        self.fields.push_str(field.name());
+        self.fields.push('=');
+    }
+}
+
+/// Integers and booleans are written directly rather than through their
+/// `Debug` (the same text, without the formatting machinery: every RPC
+/// records a few).
 impl Visit for TextVisitor {
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.key(field);
+        self.fields.push_str(itoa::Buffer::new().format(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.key(field);
+        self.fields.push_str(itoa::Buffer::new().format(value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.key(field);
+        self.fields.push_str(if value { "true" } else { "false" });
+    }
+
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
             self.message.push_str(value);
         } else if value.is_empty() || value.contains(char::is_whitespace) {
             let _ = write!(self.fields, " {}={value:?}", field.name());
         } else {
-            let _ = write!(self.fields, " {}={value}", field.name());
+            self.key(field);
+            self.fields.push_str(value);
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {

@@ -205,3 +205,44 @@ fn until_stops_the_run_and_dumps_state() {
         vec![("small".to_string(), "5 > 3".to_string())]
     );
 }
+
+/// Counts drops of the values the leftover tasks below hold.
+static DROPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+struct CountsDrop;
+
+impl Drop for CountsDrop {
+    fn drop(&mut self) {
+        DROPPED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// madsim never drops a task still pending when its runtime goes (a leak of
+/// everything the task holds, per run); the runner drops the tasks of every
+/// node, and the harness's background tasks, when the body ends.
+#[test]
+fn a_run_drops_the_tasks_left_when_its_body_ends() {
+    let before = DROPPED.load(std::sync::atomic::Ordering::SeqCst);
+    let r = run("t/runner/leftovers", || {
+        Box::pin(async {
+            node::create("server");
+            for _ in 0..3 {
+                node::spawn("server", async {
+                    let _held = CountsDrop;
+                    loop {
+                        sleep(Duration::from_secs(1)).await;
+                    }
+                });
+            }
+            node::spawn_background(async {
+                let _held = CountsDrop;
+                std::future::pending::<()>().await;
+            });
+            sleep(Duration::from_millis(10)).await;
+            Ok(Summary::new())
+        })
+    });
+    assert!(r.passed(), "{:?}", r.failure());
+    let dropped = DROPPED.load(std::sync::atomic::Ordering::SeqCst) - before;
+    assert_eq!(dropped, 4, "the three server tasks and the background task");
+}

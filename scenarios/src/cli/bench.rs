@@ -1,11 +1,19 @@
 //! `dst bench [PATTERN] [--seeds A..B] [--markdown]`
 //!
 //! Per system: every selected scenario on every seed, one run at a time, in
-//! a child process of its own (so that peak memory is that system's). Then
-//! the floor: a bare madsim workload (two nodes exchanging datagrams and
-//! nothing else) doing as many request/reply exchanges as the suites made
-//! RPCs, so the framework's cost per RPC is a ratio. Then sweep throughput
-//! with one job against two.
+//! a child process of its own (so that peak memory is that system's). Each
+//! run counts the executor work it made madsim do: task polls, tasks
+//! spawned, datagrams sent.
+//!
+//! Then the floor, in a child process with no subscriber and nothing of
+//! ours: bare madsim's cost of one poll (many tasks yielding), one spawn
+//! (empty tasks) and one datagram (tasks exchanging them with a server node,
+//! madsim's own send delay, a timer, included). A system's floor is what
+//! bare madsim would take for the same polls, spawns and datagrams; its wall
+//! time over that floor is the framework's overhead, with the system's own
+//! work in it. The system's own timers count only as the polls they cause,
+//! so the floor is if anything low, and the ratio high.
+//! Then sweep throughput with one job against two.
 //!
 //! Speed is measured here and reported, never asserted in tests.
 
@@ -16,6 +24,9 @@ use std::ops::Range;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+// Woken at once, like tokio's `yield_now`, but with no tokio runtime behind
+// it (the bank's: the one such yield in the workspace).
+use bank::jitter::yield_now;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use sim::{RunOptions, Scenario};
@@ -57,6 +68,9 @@ struct SystemBench {
     virtual_per_seed: Vec<f64>,
     events: u64,
     rpcs: u64,
+    polls: u64,
+    spawns: u64,
+    datagrams: u64,
     wall_total: f64,
     peak_rss_kib: Option<u64>,
 }
@@ -80,6 +94,7 @@ pub fn bench_one(args: BenchOneArgs) -> Result<i32, UsageError> {
     let mut wall_per_seed = Vec::new();
     let mut virtual_per_seed = Vec::new();
     let (mut events, mut rpcs, mut failures) = (0u64, 0u64, 0usize);
+    let (mut polls, mut spawns, mut datagrams) = (0u64, 0u64, 0u64);
     let started = Instant::now();
     for seed in args.seeds.clone() {
         let (mut wall, mut virt) = (Duration::ZERO, Duration::ZERO);
@@ -89,6 +104,9 @@ pub fn bench_one(args: BenchOneArgs) -> Result<i32, UsageError> {
             virt += r.virtual_time;
             events += r.trace.lines.len() as u64;
             rpcs += r.rpcs;
+            polls += r.polls;
+            spawns += r.spawns;
+            datagrams += r.datagrams;
             failures += usize::from(!r.passed());
         }
         wall_per_seed.push(wall.as_secs_f64());
@@ -103,6 +121,9 @@ pub fn bench_one(args: BenchOneArgs) -> Result<i32, UsageError> {
         virtual_per_seed,
         events,
         rpcs,
+        polls,
+        spawns,
+        datagrams,
         wall_total: started.elapsed().as_secs_f64(),
         peak_rss_kib: peak_rss_kib(),
     };
@@ -153,13 +174,20 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
         eprintln!("{:.2}s", bench.wall_total);
         results.push(bench);
     }
-    let total_rpcs: u64 = results.iter().map(|b| b.rpcs).sum();
-    let total_wall: f64 = results
-        .iter()
-        .map(|b| b.wall_per_seed.iter().sum::<f64>())
-        .sum();
-    let floor = floor(total_rpcs.max(1000));
-    print_table(&args, &results, &floor, total_rpcs, total_wall);
+    eprint!("bench: bare madsim floor ... ");
+    let out = Command::new(&exe)
+        .arg("bench-floor")
+        .output()
+        .map_err(|e| usage(format!("cannot run {}: {e}", exe.display())))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let floor: Floor = serde_json::from_str(text.lines().last().unwrap_or("")).map_err(|e| {
+        usage(format!(
+            "the floor measurement gave no result ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    })?;
+    eprintln!("done");
+    print_table(&args, &results, &floor);
     if !args.no_jobs {
         let jobs = jobs_comparison(&scenarios, &args.seeds);
         print_jobs(&args, &jobs);
@@ -172,49 +200,178 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
     Ok(0)
 }
 
-/// The bare madsim floor: `exchanges` request/reply pairs between two nodes
-/// over madsim endpoints, with nothing of ours in between.
+/// Bare madsim's unit costs, in seconds, measured with nothing of ours: no
+/// subscriber, no RPC layer, no framework.
+#[derive(Serialize, Deserialize, Debug, Clone)]
 struct Floor {
-    exchanges: u64,
-    wall: f64,
+    /// One poll, among many ready tasks.
+    per_poll: f64,
+    /// One spawn, beyond its task's polls.
+    per_spawn: f64,
+    /// One datagram sent and delivered, beyond the polls it causes.
+    per_datagram: f64,
 }
 
-fn floor(exchanges: u64) -> Floor {
-    let handle = std::thread::spawn(move || {
+impl Floor {
+    /// What bare madsim would take for a system's executor work.
+    fn of(&self, b: &SystemBench) -> f64 {
+        b.polls as f64 * self.per_poll
+            + b.spawns as f64 * self.per_spawn
+            + b.datagrams as f64 * self.per_datagram
+    }
+}
+
+thread_local! {
+    /// Polls of the floor's tasks (see [`Counted`]).
+    static FLOOR_POLLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts the polls of a future: the floor has no subscriber to count them.
+struct Counted<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for Counted<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        FLOOR_POLLS.with(|p| p.set(p.get() + 1));
+        self.0.as_mut().poll(cx)
+    }
+}
+
+fn counted<F: std::future::Future>(f: F) -> Counted<F> {
+    Counted(Box::pin(f))
+}
+
+/// Runs `workload` three times, each on a fresh thread and runtime; returns
+/// the fastest (wall, polls): a floor is what the machine can do, and the
+/// slower runs measure the machine's other work.
+fn timed_floor<F, Fut>(workload: F) -> (f64, u64)
+where
+    F: Fn(madsim::runtime::NodeHandle, madsim::runtime::NodeHandle) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    let workload = std::sync::Arc::new(workload);
+    (0..3)
+        .map(|_| timed_once(workload.clone()))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .expect("three runs")
+}
+
+fn timed_once<F, Fut>(workload: std::sync::Arc<F>) -> (f64, u64)
+where
+    F: Fn(madsim::runtime::NodeHandle, madsim::runtime::NodeHandle) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    std::thread::spawn(move || {
         let runtime = madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default());
-        let a: SocketAddr = "10.0.0.1:1".parse().unwrap();
-        let b: SocketAddr = "10.0.0.2:1".parse().unwrap();
-        let server = runtime.create_node().ip(b.ip()).build();
-        let client = runtime.create_node().ip(a.ip()).build();
+        let a = runtime.create_node().ip([10, 0, 0, 1].into()).build();
+        let b = runtime.create_node().ip([10, 0, 0, 2].into()).build();
+        FLOOR_POLLS.with(|p| p.set(0));
         let started = Instant::now();
-        runtime.block_on(async move {
-            server.spawn(async move {
-                let ep = madsim::net::Endpoint::bind(b).await.unwrap();
-                loop {
-                    let (msg, from) = ep.recv_from_raw(1).await.unwrap();
-                    ep.send_to_raw(from, 2, msg).await.unwrap();
+        runtime.block_on(workload(a, b));
+        let wall = started.elapsed().as_secs_f64();
+        (wall, FLOOR_POLLS.with(|p| p.get()))
+    })
+    .join()
+    .expect("the floor workload runs")
+}
+
+/// The hidden child command: bare madsim's unit costs, as one JSON line.
+pub fn bench_floor() -> Result<i32, UsageError> {
+    const TASKS: u64 = 1_000;
+    const YIELDS: u64 = 2_000;
+    const SPAWNS: u64 = 500_000;
+    const CLIENTS: u16 = 64;
+    const EXCHANGES: u64 = 1_500;
+    // Polls: 1,000 tasks each yielding 2,000 times, so that madsim picks
+    // among many ready tasks as it does in a suite.
+    let (wall, polls) = timed_floor(|a, _| async move {
+        a.spawn(counted(async {
+            let tasks: Vec<_> = (0..TASKS)
+                .map(|_| {
+                    madsim::task::spawn(counted(async {
+                        for _ in 0..YIELDS {
+                            yield_now().await;
+                        }
+                    }))
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }))
+        .await
+        .unwrap();
+    });
+    let per_poll = wall / polls.max(1) as f64;
+    // Spawns: empty tasks, spawned 100 at a time; their polls are priced
+    // as above, the rest is the spawn.
+    let (wall, polls) = timed_floor(|a, _| async move {
+        a.spawn(counted(async {
+            let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            for i in 0..SPAWNS {
+                let done = done.clone();
+                madsim::task::spawn(counted(async move {
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }));
+                if i % 100 == 99 {
+                    yield_now().await;
                 }
-            });
-            client
-                .spawn(async move {
-                    madsim::time::sleep(Duration::from_millis(10)).await;
-                    let ep = madsim::net::Endpoint::bind(a).await.unwrap();
-                    for i in 0..exchanges {
-                        ep.send_to_raw(b, 1, Box::new(vec![i as u8; 64]))
-                            .await
-                            .unwrap();
+                if i % 10_000 == 9_999 {
+                    // As the bank's suite does: let madsim drop its weak
+                    // references to finished tasks, or their memory stays.
+                    let _ = madsim::runtime::Handle::current().metrics().num_tasks();
+                }
+            }
+            while done.load(std::sync::atomic::Ordering::Relaxed) < SPAWNS {
+                yield_now().await;
+            }
+        }))
+        .await
+        .unwrap();
+    });
+    let per_spawn = ((wall - polls as f64 * per_poll) / SPAWNS as f64).max(0.0);
+    // Datagrams: 64 clients on one node exchange 1,500 request/reply pairs
+    // each with a server on another node (madsim's own send delay, a timer,
+    // included); their polls are priced as above, the rest is the datagram.
+    let (wall, polls) = timed_floor(|client, server| async move {
+        let server_addr: SocketAddr = "10.0.0.2:1".parse().unwrap();
+        server.spawn(counted(async move {
+            let ep = madsim::net::Endpoint::bind(server_addr).await.unwrap();
+            loop {
+                let (msg, from) = ep.recv_from_raw(1).await.unwrap();
+                ep.send_to_raw(from, 2, msg).await.unwrap();
+            }
+        }));
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|i| {
+                client.spawn(counted(async move {
+                    let addr = SocketAddr::from(([10, 0, 0, 1], 1 + i));
+                    let ep = madsim::net::Endpoint::bind(addr).await.unwrap();
+                    for round in 0..EXCHANGES {
+                        let msg = Box::new(vec![round as u8; 64]);
+                        ep.send_to_raw(server_addr, 1, msg).await.unwrap();
                         ep.recv_from_raw(2).await.unwrap();
                     }
-                })
-                .await
-                .unwrap();
-        });
-        started.elapsed().as_secs_f64()
+                }))
+            })
+            .collect();
+        for c in clients {
+            c.await.unwrap();
+        }
     });
-    Floor {
-        exchanges,
-        wall: handle.join().expect("the floor workload runs"),
-    }
+    let datagrams = 2 * u64::from(CLIENTS) * EXCHANGES;
+    let per_datagram = ((wall - polls as f64 * per_poll) / datagrams as f64).max(0.0);
+    let floor = Floor {
+        per_poll,
+        per_spawn,
+        per_datagram,
+    };
+    println!("{}", serde_json::to_string(&floor).expect("serializes"));
+    Ok(0)
 }
 
 struct Jobs {
@@ -255,13 +412,7 @@ fn jobs_comparison(scenarios: &[Scenario], seeds: &Range<u64>) -> Jobs {
     }
 }
 
-fn print_table(
-    args: &BenchArgs,
-    results: &[SystemBench],
-    floor: &Floor,
-    total_rpcs: u64,
-    total_wall: f64,
-) {
+fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor) {
     let header = [
         "system",
         "scenarios",
@@ -273,7 +424,9 @@ fn print_table(
         "events/s",
         "RPCs/s",
         "peak RSS",
-        "wall per event vs floor",
+        "polls/seed",
+        "floor/seed",
+        "wall over floor",
     ];
     let mut rows: Vec<Vec<String>> = Vec::new();
     for b in results {
@@ -292,27 +445,26 @@ fn print_table(
             format!("{:.0}", b.rpcs as f64 / wall_sum.max(1e-9)),
             b.peak_rss_kib
                 .map_or("n/a".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0)),
-            overhead(wall_sum, b.events, floor),
+            format!("{:.0}", b.polls as f64 / b.seeds.max(1) as f64),
+            format!("{:.3}s", floor.of(b) / b.seeds.max(1) as f64),
+            format!("{:.2}x", wall_sum / floor.of(b).max(1e-9)),
         ]);
     }
     print_rows(args.markdown, &header, &rows);
     let all_median: f64 = results.iter().map(|b| median(&b.wall_per_seed)).sum();
     println!();
     println!("all selected scenarios, one seed: {all_median:.3}s wall (sum of per-system medians)");
-    let per_floor = floor.wall / floor.exchanges as f64;
-    let per_rpc = if total_rpcs > 0 {
-        total_wall / total_rpcs as f64
-    } else {
-        0.0
-    };
+    let (wall, floor_all) = results.iter().fold((0.0, 0.0), |(w, f), b| {
+        (w + b.wall_per_seed.iter().sum::<f64>(), f + floor.of(b))
+    });
     println!(
-        "floor: bare madsim, {} request/reply exchanges (nothing of ours) in {:.3}s = {:.2} µs each; \
-         the last column is each suite's wall time per trace event against it. \
-         All suites together: {:.2} µs of wall time per RPC, all work included.",
-        floor.exchanges,
-        floor.wall,
-        per_floor * 1e6,
-        per_rpc * 1e6,
+        "floor: bare madsim, nothing of ours: {:.3} µs per poll, {:.3} µs per spawn, {:.3} µs per datagram. \
+         A system's floor is that for its polls, spawns and datagrams; \
+         all systems together: {:.2}x the floor.",
+        floor.per_poll * 1e6,
+        floor.per_spawn * 1e6,
+        floor.per_datagram * 1e6,
+        wall / floor_all.max(1e-9),
     );
     let mut by_system = BTreeMap::new();
     for b in results {
@@ -331,21 +483,6 @@ fn speed_up(ratio: f64) -> String {
     } else {
         format!("{ratio:.0}x")
     }
-}
-
-/// A suite's wall time per trace event against the floor's time per
-/// exchange: the framework's (and the system's) cost over bare madsim.
-fn overhead(wall: f64, events: u64, floor: &Floor) -> String {
-    if events == 0 {
-        return "n/a".into();
-    }
-    let per_event = wall / events as f64;
-    let per_floor = floor.wall / floor.exchanges as f64;
-    format!(
-        "{:.2} µs = {:.1}x",
-        per_event * 1e6,
-        per_event / per_floor.max(1e-12)
-    )
 }
 
 fn print_jobs(args: &BenchArgs, j: &Jobs) {

@@ -47,6 +47,9 @@ enum Command {
     /// (internal) Measure one system for `dst bench`, in its own process.
     #[command(hide = true)]
     BenchOne(bench::BenchOneArgs),
+    /// (internal) measures bare madsim's unit costs for `bench`.
+    #[command(hide = true)]
+    BenchFloor,
 }
 
 /// A usage error: printed on stderr, exit status 2.
@@ -70,6 +73,7 @@ pub fn main() -> i32 {
         Command::Timeline(args) => timeline::timeline(args),
         Command::Bench(args) => bench::bench(args),
         Command::BenchOne(args) => bench::bench_one(args),
+        Command::BenchFloor => bench::bench_floor(),
     };
     match outcome {
         Ok(code) => code,

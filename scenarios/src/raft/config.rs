@@ -265,7 +265,9 @@ impl Config {
         }
         let (apply_tx, apply_rx) = unbounded_channel();
         let applier = self.clone();
-        madsim::task::spawn(async move { applier.applier(i, incarnation, apply_rx).await });
+        // In the background: an applier outlives the test body (it waits on
+        // its server's channel), and the run aborts it at the end.
+        node::spawn_background(async move { applier.applier(i, incarnation, apply_rx).await });
 
         let peers: Vec<ClientEnd> = self.inner.names.iter().map(ClientEnd::new).collect();
         let observer: Arc<dyn raft::Observer> = Arc::new(Observers {

@@ -10,7 +10,7 @@
 //! of the graph too, which is how a lock taken twice shows up as a cycle.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 use std::future::{poll_fn, Future};
 use std::pin::pin;
@@ -221,13 +221,64 @@ pub enum Mode {
     Exclusive,
 }
 
-/// Holders and waiters in arrival order. Locks are FIFO-fair, so the entry
-/// to remove is nearly always the first: a deque makes that O(1) even with
-/// thousands of waiters.
+/// One operation's place in a lock's record.
+#[derive(Debug)]
+struct Entry {
+    /// Arrival order: when it started waiting, or, once it holds the lock,
+    /// when it acquired it.
+    seq: u64,
+    op: Arc<OpInfo>,
+    mode: Mode,
+    held: bool,
+}
+
+/// Holders and waiters in slots: every wait, acquisition and release is
+/// O(1) on the slot its token carries, whatever the order locks are
+/// released in (a shared lock can have thousands of holders). Reports,
+/// which are rare, sort the entries back into arrival order.
 #[derive(Debug, Default)]
 struct LockState {
-    holders: VecDeque<(Arc<OpInfo>, Mode)>,
-    waiters: VecDeque<(Arc<OpInfo>, Mode)>,
+    slots: Vec<Option<Entry>>,
+    free: Vec<usize>,
+    next_seq: u64,
+}
+
+impl LockState {
+    fn seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    fn add(&mut self, entry: Entry) -> usize {
+        match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(entry);
+                slot
+            }
+            None => {
+                self.slots.push(Some(entry));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, slot: usize) {
+        let entry = self.slots[slot].take();
+        assert!(entry.is_some(), "a lock record lost an entry");
+        self.free.push(slot);
+    }
+
+    /// The holders (`held`) or the waiters, in arrival order.
+    fn listed(&self, held: bool) -> Vec<(Arc<OpInfo>, Mode)> {
+        let mut listed: Vec<&Entry> = self
+            .slots
+            .iter()
+            .flatten()
+            .filter(|e| e.held == held)
+            .collect();
+        listed.sort_by_key(|e| e.seq);
+        listed.into_iter().map(|e| (e.op.clone(), e.mode)).collect()
+    }
 }
 
 /// The holders and waiters of one lock.
@@ -251,7 +302,7 @@ impl LockRecord {
 
     fn state(&self) -> MutexGuard<'_, LockState> {
         // A panic while the record is locked cannot leave it inconsistent
-        // (each update is one push or one remove): ignore poisoning.
+        // (each update is one slot write): ignore poisoning.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -259,29 +310,27 @@ impl LockRecord {
     /// [`Holding`] once the lock is acquired, and withdraws the wait if it is
     /// dropped before (a cancelled acquisition).
     pub fn wait(&self, op: &OpHandle, mode: Mode) -> Waiting<'_> {
-        self.state().waiters.push_back((op.info.clone(), mode));
-        Waiting {
-            record: self,
+        let mut state = self.state();
+        let seq = state.seq();
+        let slot = state.add(Entry {
+            seq,
             op: op.info.clone(),
             mode,
+            held: false,
+        });
+        Waiting {
+            record: self,
+            slot,
             acquired: false,
         }
-    }
-
-    fn remove(list: &mut VecDeque<(Arc<OpInfo>, Mode)>, op: &OpInfo, mode: Mode) {
-        let at = list
-            .iter()
-            .position(|(o, m)| o.id == op.id && *m == mode)
-            .expect("a lock record lost an entry");
-        list.remove(at);
     }
 
     fn snapshot(&self) -> LockSnapshot {
         let state = self.state();
         LockSnapshot {
             name: self.name,
-            holders: state.holders.iter().cloned().collect(),
-            waiters: state.waiters.iter().cloned().collect(),
+            holders: state.listed(true),
+            waiters: state.listed(false),
         }
     }
 }
@@ -291,8 +340,7 @@ impl LockRecord {
 #[derive(Debug)]
 pub struct Waiting<'a> {
     record: &'a LockRecord,
-    op: Arc<OpInfo>,
-    mode: Mode,
+    slot: usize,
     acquired: bool,
 }
 
@@ -300,14 +348,17 @@ impl<'a> Waiting<'a> {
     /// The lock was acquired: the waiter becomes a holder.
     pub fn acquired(mut self) -> Holding<'a> {
         let mut state = self.record.state();
-        LockRecord::remove(&mut state.waiters, &self.op, self.mode);
-        state.holders.push_back((self.op.clone(), self.mode));
+        let seq = state.seq();
+        let entry = state.slots[self.slot]
+            .as_mut()
+            .expect("a lock record lost a waiter");
+        entry.held = true;
+        entry.seq = seq;
         drop(state);
         self.acquired = true;
         Holding {
             record: self.record,
-            op: self.op.clone(),
-            mode: self.mode,
+            slot: self.slot,
         }
     }
 }
@@ -315,7 +366,7 @@ impl<'a> Waiting<'a> {
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         if !self.acquired {
-            LockRecord::remove(&mut self.record.state().waiters, &self.op, self.mode);
+            self.record.state().remove(self.slot);
         }
     }
 }
@@ -324,13 +375,12 @@ impl Drop for Waiting<'_> {
 #[derive(Debug)]
 pub struct Holding<'a> {
     record: &'a LockRecord,
-    op: Arc<OpInfo>,
-    mode: Mode,
+    slot: usize,
 }
 
 impl Drop for Holding<'_> {
     fn drop(&mut self) {
-        LockRecord::remove(&mut self.record.state().holders, &self.op, self.mode);
+        self.record.state().remove(self.slot);
     }
 }
 

@@ -1,0 +1,97 @@
+//! The `dst` command as users meet it: exit statuses, what a failure
+//! prints, and the benchmark table. Each test runs the built binary.
+
+use std::process::{Command, Output};
+
+fn dst(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dst"))
+        .args(args)
+        .output()
+        .expect("dst runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn list_prints_one_name_per_line() {
+    let out = dst(&["list", "sim/labrpc/"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(stdout.lines().count() > 3, "{stdout}");
+    assert!(
+        stdout.lines().all(|l| l.starts_with("sim/labrpc/")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unknown_scenario_is_a_usage_error_naming_it() {
+    let out = dst(&["run", "nope/", "--seed", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("\"nope/\""),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_failing_run_exits_1_with_its_report_and_replay_commands() {
+    let out = dst(&["run", "demo/rpc/lossy_counter", "--seed", "3"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    for expected in [
+        "FAIL demo/rpc/lossy_counter seed=3",
+        "kind:     CHECK",
+        "counter is 61, expected 60",
+        "SEED=3 cargo test -p scenarios --test scenarios -- demo/rpc/lossy_counter --exact",
+        "run demo/rpc/lossy_counter --seed 3 --trace",
+    ] {
+        assert!(stdout.contains(expected), "lacks {expected:?}:\n{stdout}");
+    }
+}
+
+#[test]
+fn bench_rejects_an_empty_seed_range() {
+    let out = dst(&["bench", "sim/", "--seeds", "3..1", "--no-jobs"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("3..1"), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+}
+
+/// The table's columns, one row per system, and the floor: the figures are
+/// machine-dependent, so only their presence and sanity are checked.
+#[test]
+fn bench_prints_each_system_against_the_bare_madsim_floor() {
+    let out = dst(&["bench", "sim/labrpc/", "--seeds", "0..2", "--no-jobs"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let mut lines = stdout.lines();
+    let header = lines.next().expect("a header");
+    for column in [
+        "wall/seed median",
+        "speed-up",
+        "polls/seed",
+        "wall over floor",
+    ] {
+        assert!(header.contains(column), "no {column:?} in {header:?}");
+    }
+    let row: Vec<&str> = lines.next().expect("a row").split_whitespace().collect();
+    assert_eq!(row[0], "sim");
+    assert_eq!(row[2], "2", "seeds: {row:?}");
+    let polls: u64 = row[row.len() - 3].parse().expect("polls per seed");
+    assert!(polls > 0, "{row:?}");
+    let over: f64 = row[row.len() - 1]
+        .trim_end_matches('x')
+        .parse()
+        .expect("a ratio");
+    assert!(over.is_finite() && over > 0.0, "{row:?}");
+    assert!(stdout.contains("floor: bare madsim"), "{stdout}");
+    assert!(
+        stdout.contains("all selected scenarios, one seed:"),
+        "{stdout}"
+    );
+}
