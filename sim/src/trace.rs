@@ -207,7 +207,7 @@ pub(crate) fn begin(abort: Arc<AtomicBool>) {
     install();
     RECORDER.with(|r| {
         *r.borrow_mut() = Some(Recorder {
-            lines: Vec::new(),
+            lines: Vec::with_capacity(1024),
             sealed: false,
         })
     });
@@ -432,7 +432,7 @@ impl Subscriber for RunSubscriber {
             let at = madsim::time::TimeHandle::try_current()
                 .map(|t| t.elapsed())
                 .unwrap_or_default();
-            let mut text = TextVisitor::default();
+            let mut text = TextVisitor::new();
             event.record(&mut text);
             recorder.lines.push(TraceLine {
                 at,
@@ -534,28 +534,48 @@ impl Visit for NameVisitor {
     }
 }
 
-#[derive(Default)]
+/// An event's text in one buffer: the message, then ` key=value` per
+/// field. `tracing`'s macros record the message first; a message recorded
+/// after fields is moved to the front, so the text is the same either way.
 struct TextVisitor {
-    message: String,
-    fields: String,
+    text: String,
+    /// Length of the message at the front of `text`.
+    message_len: usize,
 }
 
 impl TextVisitor {
-    fn finish(self) -> String {
-        if self.message.is_empty() {
-            self.fields.trim_start().to_string()
-        } else {
-            self.message + &self.fields
+    fn new() -> Self {
+        TextVisitor {
+            text: String::with_capacity(64),
+            message_len: 0,
         }
     }
-}
 
-impl TextVisitor {
+    fn message(&mut self, write: impl FnOnce(&mut String)) {
+        if self.text.is_empty() {
+            write(&mut self.text);
+            self.message_len = self.text.len();
+        } else {
+            let mut message = String::new();
+            write(&mut message);
+            self.message_len = message.len();
+            self.text.insert_str(0, &message);
+        }
+    }
+
+    fn finish(mut self) -> String {
+        // Without a message the text starts with the first field's space.
+        if self.message_len == 0 && self.text.starts_with(' ') {
+            self.text.remove(0);
+        }
+        self.text
+    }
+
     /// Starts field ` name=`.
     fn key(&mut self, field: &Field) {
-        self.fields.push(' ');
-        self.fields.push_str(field.name());
-        self.fields.push('=');
+        self.text.push(' ');
+        self.text.push_str(field.name());
+        self.text.push('=');
     }
 }
 
@@ -565,34 +585,36 @@ impl TextVisitor {
 impl Visit for TextVisitor {
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.key(field);
-        self.fields.push_str(itoa::Buffer::new().format(value));
+        self.text.push_str(itoa::Buffer::new().format(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.key(field);
-        self.fields.push_str(itoa::Buffer::new().format(value));
+        self.text.push_str(itoa::Buffer::new().format(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.key(field);
-        self.fields.push_str(if value { "true" } else { "false" });
+        self.text.push_str(if value { "true" } else { "false" });
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            self.message.push_str(value);
+            self.message(|text| text.push_str(value));
         } else if value.is_empty() || value.contains(char::is_whitespace) {
-            let _ = write!(self.fields, " {}={value:?}", field.name());
+            let _ = write!(self.text, " {}={value:?}", field.name());
         } else {
             self.key(field);
-            self.fields.push_str(value);
+            self.text.push_str(value);
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
+            self.message(|text| {
+                let _ = write!(text, "{value:?}");
+            });
         } else {
-            let _ = write!(self.fields, " {}={value:?}", field.name());
+            let _ = write!(self.text, " {}={value:?}", field.name());
         }
     }
 }
