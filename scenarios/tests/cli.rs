@@ -66,29 +66,44 @@ fn bench_rejects_an_empty_seed_range() {
 /// machine-dependent, so only their presence and sanity are checked.
 #[test]
 fn bench_prints_each_system_against_the_bare_madsim_floor() {
-    let out = dst(&["bench", "sim/labrpc/", "--seeds", "0..2", "--no-jobs"]);
+    let out = dst(&[
+        "bench",
+        "sim/labrpc/",
+        "--seeds",
+        "0..2",
+        "--no-jobs",
+        "--markdown",
+    ]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let cells = |line: &str| -> Vec<String> {
+        line.trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().to_string())
+            .collect()
+    };
     let mut lines = stdout.lines();
-    let header = lines.next().expect("a header");
-    for column in [
-        "wall/seed median",
-        "speed-up",
-        "polls/seed",
-        "wall over floor",
-    ] {
-        assert!(header.contains(column), "no {column:?} in {header:?}");
-    }
-    let row: Vec<&str> = lines.next().expect("a row").split_whitespace().collect();
-    assert_eq!(row[0], "sim");
-    assert_eq!(row[2], "2", "seeds: {row:?}");
-    let polls: u64 = row[row.len() - 3].parse().expect("polls per seed");
+    let header = cells(lines.next().expect("a header"));
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name:?} in {header:?}"))
+    };
+    assert!(lines.next().expect("the rule").starts_with("|---"));
+    let row = cells(lines.next().expect("a row"));
+    assert_eq!(row.len(), header.len(), "{row:?}");
+    assert_eq!(row[column("system")], "sim");
+    assert_eq!(row[column("seeds")], "2");
+    let polls: u64 = row[column("polls/seed")].parse().expect("polls per seed");
     assert!(polls > 0, "{row:?}");
-    let over: f64 = row[row.len() - 1]
-        .trim_end_matches('x')
-        .parse()
-        .expect("a ratio");
-    assert!(over.is_finite() && over > 0.0, "{row:?}");
+    for ratio in ["wall over floor", "over strict floor"] {
+        let value: f64 = row[column(ratio)]
+            .trim_end_matches('x')
+            .parse()
+            .expect("a ratio");
+        assert!(value.is_finite() && value > 0.0, "{ratio}: {row:?}");
+    }
     assert!(stdout.contains("floor: bare madsim"), "{stdout}");
     assert!(
         stdout.contains("all selected scenarios, one seed:"),
