@@ -8,5 +8,13 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    // Rust ignores SIGPIPE, so `dst list | head` ended in a "Broken pipe"
+    // panic; a command-line tool should stop quietly when its reader does.
+    // SAFETY: called first thing, before any other thread exists; restores
+    // the default disposition of one signal.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     std::process::exit(scenarios::cli::main());
 }

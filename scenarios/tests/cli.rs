@@ -110,3 +110,37 @@ fn bench_prints_each_system_against_the_bare_madsim_floor() {
         "{stdout}"
     );
 }
+
+/// A reader that stops early (`dst run ... --trace | head -1`) ends `dst`
+/// quietly, as SIGPIPE ends any command-line tool, not with a "Broken pipe"
+/// panic. The trace is about 1 MB, far more than a pipe holds.
+#[test]
+#[cfg(unix)]
+fn a_closed_pipe_ends_dst_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dst"))
+        .args([
+            "run",
+            "raft/4b/figure8_unreliable",
+            "--seed",
+            "1",
+            "--trace",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("dst runs");
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut first = [0u8; 4];
+    stdout.read_exact(&mut first).expect("some output");
+    drop(stdout);
+    let out = child.wait_with_output().expect("dst ends");
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
+        "{:?} {stderr}",
+        out.status
+    );
+}
