@@ -2,6 +2,7 @@
 //! usage (unknown scenario, malformed seed, unreadable file).
 
 mod bench;
+mod floor;
 mod investigate;
 mod mr;
 mod run;
@@ -73,7 +74,7 @@ pub fn main() -> i32 {
         Command::Timeline(args) => timeline::timeline(args),
         Command::Bench(args) => bench::bench(args),
         Command::BenchOne(args) => bench::bench_one(args),
-        Command::BenchFloor => bench::bench_floor(),
+        Command::BenchFloor => floor::bench_floor(),
     };
     match outcome {
         Ok(code) => code,
