@@ -199,37 +199,46 @@ struct Jobs {
     runs: usize,
     one: f64,
     two: f64,
+    /// Per seed: every selected scenario on that seed with two jobs, as
+    /// `dst sweep PATTERN --seeds S..S+1` runs them on this machine.
+    seed_two: Vec<f64>,
+}
+
+/// Runs `work` on `jobs` threads that take the next run as they finish one,
+/// as `dst sweep` does; returns the wall time.
+fn timed_sweep(scenarios: &[Scenario], work: &[(usize, u64)], jobs: usize) -> f64 {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&(s, seed)) = work.get(i) else {
+                    return;
+                };
+                let _ = sim::run(&scenarios[s], seed, &RunOptions::default());
+            });
+        }
+    });
+    started.elapsed().as_secs_f64()
 }
 
 fn jobs_comparison(scenarios: &[Scenario], seeds: &Range<u64>) -> Jobs {
-    let work: Vec<(usize, u64)> = seeds
-        .clone()
-        .flat_map(|seed| (0..scenarios.len()).map(move |i| (i, seed)))
-        .collect();
-    let timed = |jobs: usize| {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let started = Instant::now();
-        std::thread::scope(|scope| {
-            for _ in 0..jobs {
-                scope.spawn(|| loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&(s, seed)) = work.get(i) else {
-                        return;
-                    };
-                    let _ = sim::run(&scenarios[s], seed, &RunOptions::default());
-                });
-            }
-        });
-        started.elapsed().as_secs_f64()
-    };
+    let of_seed = |seed: u64| (0..scenarios.len()).map(move |i| (i, seed));
+    let work: Vec<(usize, u64)> = seeds.clone().flat_map(of_seed).collect();
     eprint!("bench: sweep throughput with 1 and 2 jobs ... ");
-    let one = timed(1);
-    let two = timed(2);
+    let one = timed_sweep(scenarios, &work, 1);
+    let two = timed_sweep(scenarios, &work, 2);
+    let seed_two = seeds
+        .clone()
+        .map(|seed| timed_sweep(scenarios, &of_seed(seed).collect::<Vec<_>>(), 2))
+        .collect();
     eprintln!("done");
     Jobs {
         runs: work.len(),
         one,
         two,
+        seed_two,
     }
 }
 
@@ -335,6 +344,12 @@ fn print_jobs(args: &BenchArgs, j: &Jobs) {
     println!(
         "--jobs 2 gives {:.2}x the throughput of --jobs 1",
         j.one / j.two.max(1e-9)
+    );
+    let max = j.seed_two.iter().copied().fold(0.0, f64::max);
+    println!(
+        "one seed of all selected scenarios with --jobs 2 (`dst sweep PATTERN --seeds S..S+1`): \
+         {:.3}s wall (median over the seeds), {max:.3}s at most",
+        median(&j.seed_two)
     );
 }
 
