@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Persisted {
-    raft_state: Vec<u8>,
+    /// In immutable pieces, concatenated on reading: a server that saves a
+    /// long log after every change can share the unchanged pieces with its
+    /// previous save instead of copying them (see `save_raft_state_pieces`).
+    raft_state: Vec<Arc<[u8]>>,
     snapshot: Vec<u8>,
 }
 
@@ -34,21 +37,29 @@ impl Persister {
     }
 
     pub fn save_raft_state(&self, state: Vec<u8>) {
-        self.inner.lock().unwrap().raft_state = state;
+        self.inner.lock().unwrap().raft_state = vec![state.into()];
+    }
+
+    /// Saves the state whose bytes are these pieces, concatenated. The
+    /// pieces are kept as they are: a caller may hand the same pieces to
+    /// every save and copy only what changed.
+    pub fn save_raft_state_pieces(&self, pieces: Vec<Arc<[u8]>>) {
+        self.inner.lock().unwrap().raft_state = pieces;
     }
 
     pub fn read_raft_state(&self) -> Vec<u8> {
-        self.inner.lock().unwrap().raft_state.clone()
+        self.inner.lock().unwrap().raft_state.concat()
     }
 
     pub fn raft_state_size(&self) -> usize {
-        self.inner.lock().unwrap().raft_state.len()
+        let inner = self.inner.lock().unwrap();
+        inner.raft_state.iter().map(|piece| piece.len()).sum()
     }
 
     /// Saves both in one atomic step, so a crash never separates them.
     pub fn save_state_and_snapshot(&self, state: Vec<u8>, snapshot: Vec<u8>) {
         let mut inner = self.inner.lock().unwrap();
-        inner.raft_state = state;
+        inner.raft_state = vec![state.into()];
         inner.snapshot = snapshot;
     }
 
@@ -73,6 +84,9 @@ mod tests {
         a.save_raft_state(vec![9]);
         assert_eq!(b.read_raft_state(), vec![1, 2, 3]);
         assert_eq!(a.read_raft_state(), vec![9]);
+        a.save_raft_state_pieces(vec![vec![1, 2].into(), Vec::new().into(), vec![3].into()]);
+        assert_eq!(a.read_raft_state(), vec![1, 2, 3]);
+        assert_eq!(a.raft_state_size(), 3);
         let shared = a.clone();
         shared.save_state_and_snapshot(vec![4], vec![5, 6]);
         assert_eq!(a.read_raft_state(), vec![4]);

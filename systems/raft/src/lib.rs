@@ -32,5 +32,5 @@ pub use crate::core::messages::{
     RequestVoteArgs, RequestVoteReply, Term,
 };
 pub use crate::core::{Applied, Config, Core, Event, InjectedBug, Ready, Role};
-pub use crate::persist::PersistentState;
+pub use crate::persist::{EncodedState, PersistentState};
 pub use crate::shell::{ApplyMsg, Observer, Raft, RaftBuilder};

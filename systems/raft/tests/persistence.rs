@@ -44,7 +44,7 @@ fn every_change_of_term_vote_or_log_is_saved_and_nothing_else_is() {
     // Starting an election changes term and vote.
     core.tick(10_000, 0);
     let saved = core.take_ready().persistent_state.expect("election saved");
-    let state = PersistentState::decode(&saved).unwrap();
+    let state = PersistentState::decode(&saved.to_vec()).unwrap();
     assert_eq!((state.current_term, state.voted_for), (1, Some(0)));
     // A refused vote of the same term changes nothing.
     let refused = core.handle_request_vote(&RequestVoteArgs {
@@ -68,7 +68,7 @@ fn leader_saves_a_proposal_before_sending_it() {
     let batch_delay = cluster.cores[0].config().batch_delay_ms;
     cluster.cores[0].tick(batch_delay, 0);
     let ready = cluster.cores[0].take_ready();
-    let saved = PersistentState::decode(&ready.persistent_state.unwrap()).unwrap();
+    let saved = PersistentState::decode(&ready.persistent_state.unwrap().to_vec()).unwrap();
     assert_eq!(saved.log.len(), 1);
     assert_eq!(
         ready.messages.len(),
@@ -128,7 +128,7 @@ fn a_restarted_server_does_not_vote_twice_in_a_term() {
         last_log_term: 0,
     };
     assert!(core.handle_request_vote(&ask(1)).vote_granted);
-    let saved = core.take_ready().persistent_state.unwrap();
+    let saved = core.take_ready().persistent_state.unwrap().to_vec();
     let mut restarted = Core::new(Config::new(0, 3), &saved).unwrap();
     assert!(!restarted.handle_request_vote(&ask(2)).vote_granted);
 }

@@ -3,7 +3,7 @@
 //! special case in the protocol code.
 
 use super::messages::{Entry, LogIndex, PeerId, Term};
-use crate::persist::EncodedEntries;
+use crate::persist::{EncodedEntries, EncodedState};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Log {
@@ -92,7 +92,7 @@ impl Log {
     }
 
     /// The persistent state `(current_term, voted_for, log)` in bincode.
-    pub fn encode_state(&self, current_term: Term, voted_for: Option<PeerId>) -> Vec<u8> {
+    pub fn encode_state(&self, current_term: Term, voted_for: Option<PeerId>) -> EncodedState {
         self.encoded.encode_state(current_term, voted_for)
     }
 

@@ -247,7 +247,7 @@ impl Core {
             self.persist_pending = false;
             let state = self.log.encode_state(self.current_term, self.voted_for);
             debug_assert_eq!(
-                state,
+                state.to_vec(),
                 persist::encode(self.current_term, self.voted_for, self.log.entries())
             );
             ready.persistent_state = Some(state);

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::messages::{LogIndex, Outbound, PeerId, Term};
+use crate::persist::EncodedState;
 
 /// A committed entry handed to the service, in index order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,9 +67,9 @@ impl fmt::Display for Event {
 /// `persistent_state`, then send `messages`, apply `applied`, log `events`.
 #[derive(Clone, Debug, Default)]
 pub struct Ready {
-    /// bincode of `(current_term, voted_for, log)`, present when any of them
-    /// changed since the last `Ready`.
-    pub persistent_state: Option<Vec<u8>>,
+    /// bincode of `(current_term, voted_for, log)`, in shared pieces,
+    /// present when any of them changed since the last `Ready`.
+    pub persistent_state: Option<EncodedState>,
     pub messages: Vec<Outbound>,
     pub applied: Vec<Applied>,
     pub events: Vec<Event>,

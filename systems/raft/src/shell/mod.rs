@@ -248,7 +248,9 @@ impl Raft {
         }
         // Figure 2: persist before responding to RPCs or sending any.
         if let Some(state) = ready.persistent_state {
-            self.shared.persister.save_raft_state(state);
+            self.shared
+                .persister
+                .save_raft_state_pieces(state.into_pieces());
         }
         for event in &ready.events {
             tracing::info!(target: "raft", "{event}");

@@ -49,7 +49,7 @@ impl Cluster {
     pub fn collect(&mut self, peer: PeerId) {
         let ready = self.cores[peer].take_ready();
         if let Some(state) = ready.persistent_state {
-            self.persisted[peer] = state;
+            self.persisted[peer] = state.to_vec();
         }
         for outbound in ready.messages {
             self.queue.push_back((peer, outbound));
