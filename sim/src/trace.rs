@@ -216,16 +216,19 @@ pub(crate) fn begin(abort: Arc<AtomicBool>) {
         t.abort = Some(abort);
         t.polls = 0;
         t.spawns = 0;
+        t.counting = true;
     });
 }
 
-/// Records nothing more of this thread's run (see [`Recorder::sealed`]).
+/// Records nothing more of this thread's run (see [`Recorder::sealed`]),
+/// and counts no more polls or spawns: the teardown is not the run's work.
 pub(crate) fn seal() {
     RECORDER.with(|r| {
         if let Some(r) = r.borrow_mut().as_mut() {
             r.sealed = true;
         }
     });
+    SPANS.with(|t| t.borrow_mut().counting = false);
 }
 
 /// Stops recording on this thread and returns what was recorded.
@@ -292,6 +295,8 @@ struct SpanTable {
     polls: u64,
     /// Tasks spawned so far in this run (see [`spawns`]).
     spawns: u64,
+    /// Whether polls and spawns are counted (from `begin` to `seal`).
+    counting: bool,
 }
 
 struct SpanEntry {
@@ -313,6 +318,7 @@ impl SpanTable {
             abort: None,
             polls: 0,
             spawns: 0,
+            counting: false,
         }
     }
 
@@ -406,7 +412,7 @@ impl Subscriber for RunSubscriber {
                     None => None,
                 };
                 let node = own.or_else(|| parent.and_then(|p| t.get(p)?.node.clone()));
-                t.spawns += u64::from(is_task);
+                t.spawns += u64::from(is_task && t.counting);
                 let id = t.insert(SpanEntry {
                     node,
                     references: 1,
@@ -455,7 +461,7 @@ impl Subscriber for RunSubscriber {
                 panic!("{WALL_CLOCK_MESSAGE}");
             }
             let id = span.into_u64();
-            if t.get(id).is_some_and(|e| e.is_task) {
+            if t.counting && t.get(id).is_some_and(|e| e.is_task) {
                 t.polls += 1;
             }
             t.entered.push(id);

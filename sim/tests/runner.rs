@@ -245,4 +245,9 @@ fn a_run_drops_the_tasks_left_when_its_body_ends() {
     assert!(r.passed(), "{:?}", r.failure());
     let dropped = DROPPED.load(std::sync::atomic::Ordering::SeqCst) - before;
     assert_eq!(dropped, 4, "the three server tasks and the background task");
+    // The executor's work as `dst bench` counts it, teardown excluded: the
+    // harness's task and the four above; each polled at least once, and
+    // the harness again after its sleep.
+    assert_eq!(r.spawns, 5);
+    assert!(r.polls >= 6, "{} polls", r.polls);
 }
