@@ -9,14 +9,17 @@
 //! - **Scenarios** ([`Scenario`]): `system/group/name`, a virtual-time limit and
 //!   an async body returning [`Result<Summary>`]; fail with [`bail!`],
 //!   [`ensure!`] or a panic.
-//! - **Nodes** ([`node`]): `create`, `spawn`, `crash`, `restart`, `is_alive`.
+//! - **Nodes** ([`node`]): `create`, `spawn`, `crash`, `restart`, `is_alive`,
+//!   and `spawn_background` for harness tasks that may outlive the body; a
+//!   run drops every node's leftover tasks when its body ends.
 //! - **Network** ([`net`]): fault verbs `isolate`/`rejoin` (6.824 config's
 //!   disconnect/connect), `disable_link`/`enable_link`, `partition`/`heal`,
 //!   `set_reliable`, `set_long_reordering`, `set_long_delays`; counters
 //!   `rpc_count`, `total_rpcs`, `total_bytes`.
 //! - **RPC** ([`rpc`]): labrpc semantics; [`rpc::Server`] with typed methods,
 //!   [`rpc::ClientEnd::call`] with bincode messages.
-//! - **Persister** ([`Persister`]): 6.824's, with `copy` for restarts.
+//! - **Persister** ([`Persister`]): 6.824's, with `copy` for restarts, and
+//!   `save_raft_state_pieces` to save shared pieces instead of a copy.
 //! - **Shared filesystem** ([`fs`]): create/write/sync/read/rename/remove/list,
 //!   crash loses unsynced writes, rename is atomic.
 //! - **Randomness and time**: [`rand::rng`] (madsim's seeded generator, or a
