@@ -105,8 +105,9 @@ pub fn create(name: &str) -> IpAddr {
 /// Spawns a task on the current node (for the harness: madsim's main task)
 /// that the run aborts when its body ends, if it has not ended by then: an
 /// applier, a client loop, a checker. Use it rather than
-/// `madsim::task::spawn` for harness tasks that may outlive the test body
-/// (see [`release_all`] for why).
+/// `madsim::task::spawn` for harness tasks that may outlive the test body:
+/// madsim never drops a task still pending when its runtime goes, so such
+/// a task would leak what it holds once per run.
 pub fn spawn_background<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
