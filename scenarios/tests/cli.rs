@@ -62,15 +62,14 @@ fn bench_rejects_an_empty_seed_range() {
     assert!(out.stdout.is_empty());
 }
 
-/// The table's columns, one row per system, and the floor: the figures are
-/// machine-dependent, so only their presence and sanity are checked.
-#[test]
-fn bench_prints_each_system_against_the_bare_madsim_floor() {
+/// `dst bench PATTERN --seeds 0..N --no-jobs --markdown`: its output, and
+/// its first table as (header, first row).
+fn bench_table(pattern: &str, seeds: &str) -> (String, Vec<String>, Vec<String>) {
     let out = dst(&[
         "bench",
-        "sim/labrpc/",
+        pattern,
         "--seeds",
-        "0..2",
+        seeds,
         "--no-jobs",
         "--markdown",
     ]);
@@ -84,31 +83,77 @@ fn bench_prints_each_system_against_the_bare_madsim_floor() {
     };
     let mut lines = stdout.lines();
     let header = cells(lines.next().expect("a header"));
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("no column {name:?} in {header:?}"))
-    };
     assert!(lines.next().expect("the rule").starts_with("|---"));
     let row = cells(lines.next().expect("a row"));
     assert_eq!(row.len(), header.len(), "{row:?}");
-    assert_eq!(row[column("system")], "sim");
-    assert_eq!(row[column("seeds")], "2");
-    let polls: u64 = row[column("polls/seed")].parse().expect("polls per seed");
+    (stdout, header, row)
+}
+
+/// The cell of `row` under the column `name`.
+fn cell<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
+    let at = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name:?} in {header:?}"));
+    &row[at]
+}
+
+fn ratio(header: &[String], row: &[String], name: &str) -> f64 {
+    let value: f64 = cell(header, row, name)
+        .trim_end_matches('x')
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} is not a ratio: {row:?}"));
+    assert!(value.is_finite() && value > 0.0, "{name}: {row:?}");
+    value
+}
+
+fn percent(header: &[String], row: &[String], name: &str) -> f64 {
+    cell(header, row, name)
+        .trim_end_matches('%')
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} is not a percentage: {row:?}"))
+}
+
+/// The table's columns, one row per system, and the floor: the figures are
+/// machine-dependent, so only their presence and sanity are checked. The
+/// framework's own suites mark no own work, so their framework ratio is
+/// their whole wall time's.
+#[test]
+fn bench_prints_each_system_against_the_bare_madsim_floor() {
+    let (stdout, header, row) = bench_table("sim/labrpc/", "0..2");
+    assert_eq!(cell(&header, &row, "system"), "sim");
+    assert_eq!(cell(&header, &row, "seeds"), "2");
+    let polls: u64 = cell(&header, &row, "polls/seed")
+        .parse()
+        .expect("polls per seed");
     assert!(polls > 0, "{row:?}");
-    for ratio in ["wall over floor", "over strict floor"] {
-        let value: f64 = row[column(ratio)]
-            .trim_end_matches('x')
-            .parse()
-            .expect("a ratio");
-        assert!(value.is_finite() && value > 0.0, "{ratio}: {row:?}");
-    }
+    let wall = ratio(&header, &row, "wall over floor");
+    ratio(&header, &row, "over strict floor");
+    assert_eq!(percent(&header, &row, "own work"), 0.0, "{row:?}");
+    assert_eq!(
+        ratio(&header, &row, "framework over floor"),
+        wall,
+        "{row:?}"
+    );
     assert!(stdout.contains("floor: bare madsim"), "{stdout}");
     assert!(
         stdout.contains("all selected scenarios, one seed:"),
         "{stdout}"
     );
+}
+
+/// MapReduce marks its maps, reduces, input generation and reference as
+/// its own work: the bench reports that share and takes it out of the
+/// framework's ratio.
+#[test]
+fn bench_takes_a_systems_own_work_out_of_the_framework_ratio() {
+    let (_, header, row) = bench_table("mapreduce/wc", "0..1");
+    assert_eq!(cell(&header, &row, "system"), "mapreduce");
+    let own = percent(&header, &row, "own work");
+    assert!(own > 0.0 && own < 100.0, "own work {own}%: {row:?}");
+    let wall = ratio(&header, &row, "wall over floor");
+    let framework = ratio(&header, &row, "framework over floor");
+    assert!(framework < wall, "{row:?}");
 }
 
 /// A reader that stops early (`dst run ... --trace | head -1`) ends `dst`

@@ -32,6 +32,9 @@
 //!   coverage and shrinking.
 //! - **Reports** ([`report`]): result lines, failure reports with replay commands.
 //! - **Seeds** ([`seeds`]): `SEED`, `SEEDS=a..b`, and the corpus in `seeds/`.
+//! - **Own work** ([`work`]): a system marks its computation between events
+//!   with [`work::own`], so that `dst bench` can tell it from the framework's
+//!   overhead.
 //!
 //! A scenario, in full:
 //!
@@ -86,6 +89,7 @@ mod scenario;
 pub mod seeds;
 pub mod snapshot;
 pub mod trace;
+pub mod work;
 
 pub use madsim::{task, time};
 pub use persister::Persister;

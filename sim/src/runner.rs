@@ -19,7 +19,7 @@ use madsim::runtime::Runtime;
 use crate::fault::{self, FaultId, Fired};
 use crate::scenario::{Failure, FailureKind, Scenario, Summary};
 use crate::trace::{self, Trace, WALL_CLOCK_MESSAGE};
-use crate::{fs, inspect, net, node};
+use crate::{fs, inspect, net, node, work};
 use std::collections::BTreeMap;
 
 /// How a run is made.
@@ -32,6 +32,9 @@ pub struct RunOptions {
     pub until: Option<Duration>,
     /// Replay a fault plan: exactly these faults happen (None: as seeded).
     pub plan: Option<BTreeSet<FaultId>>,
+    /// Time the regions the system marks as its own work ([`crate::work`]),
+    /// into [`RunResult::own_work`]. For `dst bench`; changes nothing else.
+    pub meter_own_work: bool,
 }
 
 impl Default for RunOptions {
@@ -40,6 +43,7 @@ impl Default for RunOptions {
             wall_limit: Duration::from_secs(300),
             until: None,
             plan: None,
+            meter_own_work: false,
         }
     }
 }
@@ -61,6 +65,9 @@ pub struct RunResult {
     pub spawns: u64,
     /// Datagrams sent by the RPC layer.
     pub datagrams: u64,
+    /// Real time spent in the system's own work ([`crate::work::own`]);
+    /// zero unless the run was made with [`RunOptions::meter_own_work`].
+    pub own_work: Duration,
     pub trace: Trace,
     pub trace_hash: u64,
     /// The faults that fired, in order.
@@ -222,6 +229,7 @@ fn failed_without_trace(scenario: &Scenario, seed: u64, message: String) -> RunR
         polls: 0,
         spawns: 0,
         datagrams: 0,
+        own_work: Duration::ZERO,
         trace_hash: Trace::default().hash(),
         trace: Trace::default(),
         faults: Vec::new(),
@@ -251,6 +259,7 @@ fn run_here(
 ) -> RunResult {
     install_panic_hook();
     trace::begin(abort);
+    work::begin(options.meter_own_work);
     fault::begin(match &options.plan {
         Some(plan) => fault::Mode::Plan(plan.clone()),
         None => fault::Mode::Seeded,
@@ -295,6 +304,7 @@ fn run_here(
         output
     }));
     let wall = started.elapsed();
+    let own_work = work::end();
     IN_RUN.with(|r| r.set(false));
 
     let output = match output {
@@ -340,6 +350,7 @@ fn run_here(
         polls,
         spawns,
         datagrams: stats.datagrams,
+        own_work,
         trace_hash: trace.hash(),
         trace,
         faults,

@@ -251,3 +251,58 @@ fn a_run_drops_the_tasks_left_when_its_body_ends() {
     assert_eq!(r.spawns, 5);
     assert!(r.polls >= 6, "{} polls", r.polls);
 }
+
+/// Nodes that compute between sleeps, marking the computation as their own
+/// work (`sim::work::own`).
+fn computing() -> sim::BodyFuture {
+    Box::pin(async {
+        for i in 0..2 {
+            let name = format!("c{i}");
+            node::create(&name);
+            node::spawn(&name, async move {
+                for round in 0..3u64 {
+                    sleep(Duration::from_millis(10)).await;
+                    let sum = sim::work::own(|| {
+                        (0..300_000u64).fold(round, |acc, x| std::hint::black_box(acc ^ x))
+                    });
+                    tracing::info!(target: "test", i, sum, "computed");
+                }
+            });
+        }
+        sleep(Duration::from_secs(1)).await;
+        Ok(Summary::new())
+    })
+}
+
+#[test]
+fn metering_own_work_times_the_marked_regions_and_changes_nothing_else() {
+    let s = Scenario::new("t/runner/computing", computing);
+    let plain = sim::run(&s, 5, &RunOptions::default());
+    let metered = sim::run(
+        &s,
+        5,
+        &RunOptions {
+            meter_own_work: true,
+            ..RunOptions::default()
+        },
+    );
+    assert!(plain.passed() && metered.passed());
+    assert_eq!(
+        plain.own_work,
+        Duration::ZERO,
+        "unmetered runs count nothing"
+    );
+    assert!(
+        metered.own_work > Duration::ZERO,
+        "six regions took no time"
+    );
+    assert!(
+        metered.own_work <= metered.wall,
+        "own work {:?} exceeds the run's wall time {:?}",
+        metered.own_work,
+        metered.wall
+    );
+    assert_eq!(plain.trace_hash, metered.trace_hash);
+    assert_eq!(plain.virtual_time, metered.virtual_time);
+    assert_eq!(plain.polls, metered.polls);
+}

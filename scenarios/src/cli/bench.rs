@@ -8,10 +8,14 @@
 //! Then the floor (see `floor.rs`): a system's floor is what bare madsim
 //! takes for as many events (polls of a timers-and-messages workload) and
 //! spawns; its wall time over that floor is the framework's overhead, with
-//! the system's own work in it. The strict floor prices each poll as a bare
-//! yield and each datagram separately, leaving the system's own timers out:
-//! it is low, and its ratio high; the truth lies between the two. Then
-//! sweep throughput with one job against two.
+//! the system's own work in it. The runs are metered (`sim::work`): the
+//! regions a system marks as its own computation (MapReduce's maps and
+//! reduces, its test's input generation and reference) are timed, and wall
+//! time less that own work, over the floor, is the framework's overhead
+//! alone. The strict floor prices each poll as a bare yield and each
+//! datagram separately, leaving the system's own timers out: it is low, and
+//! its ratio high; the truth lies between the two. Then sweep throughput
+//! with one job against two.
 //!
 //! Speed is measured here and reported, never asserted in tests.
 
@@ -61,6 +65,9 @@ pub(super) struct SystemBench {
     pub(super) failures: usize,
     pub(super) wall_per_seed: Vec<f64>,
     pub(super) virtual_per_seed: Vec<f64>,
+    /// Real time in the regions the system marks as its own work
+    /// (`sim::work::own`), summed over all runs.
+    pub(super) own_work: f64,
     pub(super) events: u64,
     pub(super) rpcs: u64,
     pub(super) polls: u64,
@@ -90,13 +97,19 @@ pub fn bench_one(args: BenchOneArgs) -> Result<i32, UsageError> {
     let mut virtual_per_seed = Vec::new();
     let (mut events, mut rpcs, mut failures) = (0u64, 0u64, 0usize);
     let (mut polls, mut spawns, mut datagrams) = (0u64, 0u64, 0u64);
+    let mut own_work = Duration::ZERO;
+    let options = RunOptions {
+        meter_own_work: true,
+        ..RunOptions::default()
+    };
     let started = Instant::now();
     for seed in args.seeds.clone() {
         let (mut wall, mut virt) = (Duration::ZERO, Duration::ZERO);
         for s in &scenarios {
-            let r = sim::run(s, seed, &RunOptions::default());
+            let r = sim::run(s, seed, &options);
             wall += r.wall;
             virt += r.virtual_time;
+            own_work += r.own_work;
             events += r.trace.lines.len() as u64;
             rpcs += r.rpcs;
             polls += r.polls;
@@ -114,6 +127,7 @@ pub fn bench_one(args: BenchOneArgs) -> Result<i32, UsageError> {
         failures,
         wall_per_seed,
         virtual_per_seed,
+        own_work: own_work.as_secs_f64(),
         events,
         rpcs,
         polls,
@@ -258,6 +272,8 @@ fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor) {
         "floor/seed",
         "wall over floor",
         "over strict floor",
+        "own work",
+        "framework over floor",
     ];
     let mut rows: Vec<Vec<String>> = Vec::new();
     for b in results {
@@ -280,6 +296,8 @@ fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor) {
             format!("{:.3}s", floor.of(b) / b.seeds.max(1) as f64),
             format!("{:.2}x", wall_sum / floor.of(b).max(1e-9)),
             format!("{:.2}x", wall_sum / floor.strict(b).max(1e-9)),
+            format!("{:.0}%", 100.0 * b.own_work / wall_sum.max(1e-9)),
+            format!("{:.2}x", framework(b) / floor.of(b).max(1e-9)),
         ]);
     }
     print_rows(args.markdown, &header, &rows);
@@ -293,17 +311,20 @@ fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor) {
             s + floor.strict(b),
         )
     });
+    let framework_all: f64 = results.iter().map(framework).sum();
     println!(
         "floor: bare madsim, nothing of ours, {:.3} µs per event (a poll of a timers-and-messages workload) \
          and {:.3} µs per spawn; a system's floor is that for its polls and spawns. \
          Strict floor: {:.3} µs per bare poll, {:.3} µs per datagram, the system's own timers left out. \
-         All systems together: {:.2}x the floor, {:.2}x the strict floor.",
+         All systems together: {:.2}x the floor, {:.2}x the strict floor; \
+         the framework alone (wall time less the systems' own work): {:.2}x the floor.",
         floor.per_event * 1e6,
         floor.per_spawn * 1e6,
         floor.per_poll * 1e6,
         floor.per_datagram * 1e6,
         wall / floor_all.max(1e-9),
         wall / strict_all.max(1e-9),
+        framework_all / floor_all.max(1e-9),
     );
     let mut by_system = BTreeMap::new();
     for b in results {
@@ -312,6 +333,12 @@ fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor) {
     if by_system.values().any(|&f| f > 0) {
         println!("failures per system: {by_system:?}");
     }
+}
+
+/// A system's wall time over all its runs, less the regions it marks as its
+/// own work: what the framework and madsim took.
+fn framework(b: &SystemBench) -> f64 {
+    (b.wall_per_seed.iter().sum::<f64>() - b.own_work).max(0.0)
 }
 
 /// Virtual over wall time; small ratios keep their decimals (a CPU-bound

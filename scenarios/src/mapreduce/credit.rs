@@ -10,7 +10,8 @@ use sim::ensure;
 use super::harness::{compare, reference, sorted_output, start_job, start_worker, summary};
 
 pub async fn credit(config: JobConfig) -> sim::Result {
-    let data = credit_csv::generate(&mut sim::rand::chacha());
+    let mut rng = sim::rand::chacha();
+    let data = sim::work::own(|| credit_csv::generate(&mut rng));
     let want = reference(&Credit, &data.files);
     let truth: Vec<String> = data.expected.lines().map(str::to_string).collect();
     compare("credit reference vs generator", &want, &truth)?;

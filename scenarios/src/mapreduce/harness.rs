@@ -9,14 +9,15 @@ use mapreduce::app::{App, PureApp};
 use mapreduce::output::{decode_input, sorted_lines};
 use mapreduce::testdata::{corpus, File};
 use mapreduce::{Cluster, JobConfig, Process};
-use sim::{bail, Summary};
+use sim::{bail, work, Summary};
 
 /// The script's `sleep 1` after starting the coordinator.
 const COORDINATOR_HEAD_START: Duration = Duration::from_secs(1);
 
 /// The eight `pg-*.txt` files of this seed.
 pub fn texts() -> Vec<File> {
-    corpus::generate(&mut sim::rand::chacha())
+    let mut rng = sim::rand::chacha();
+    work::own(|| corpus::generate(&mut rng))
 }
 
 /// A registered application (`mrworker <app>.so`).
@@ -26,6 +27,10 @@ pub fn app(name: &str) -> Arc<dyn App> {
 
 /// `mrsequential <app> <inputs>`, sorted: the reference lines.
 pub fn reference(app: &dyn PureApp, files: &[File]) -> Vec<String> {
+    work::own(|| reference_lines(app, files))
+}
+
+fn reference_lines(app: &dyn PureApp, files: &[File]) -> Vec<String> {
     let inputs: Vec<(String, String)> = files
         .iter()
         .map(|(name, bytes)| (name.clone(), decode_input(bytes)))
@@ -61,14 +66,14 @@ pub async fn sorted_output(cluster: &Cluster) -> sim::Result<Vec<String>> {
         Ok(outputs) => outputs,
         Err(error) => bail!("cannot read the output files: {error}"),
     };
-    Ok(owned(sorted_lines(
-        outputs.iter().map(|(_, text)| text.as_str()),
-    )))
+    Ok(work::own(|| {
+        owned(sorted_lines(outputs.iter().map(|(_, text)| text.as_str())))
+    }))
 }
 
 /// The script's `cmp`, with the first differing line in the message.
 pub fn compare(what: &str, got: &[String], want: &[String]) -> sim::Result<()> {
-    if got == want {
+    if work::own(|| got == want) {
         return Ok(());
     }
     let at = got

@@ -66,6 +66,12 @@ pub trait App: Send + Sync {
         key: &'a str,
         values: &'a [String],
     ) -> BoxFuture<'a, String>;
+    /// The application as plain functions, if it is one: the worker then
+    /// runs a whole Map or a whole Reduce task as one computation, with no
+    /// future per key.
+    fn as_pure(&self) -> Option<&dyn PureApp> {
+        None
+    }
 }
 
 /// An application whose Map and Reduce are plain functions of their input.
@@ -96,5 +102,9 @@ impl<T: PureApp> App for T {
         values: &'a [String],
     ) -> BoxFuture<'a, String> {
         Box::pin(std::future::ready(PureApp::reduce(self, key, values)))
+    }
+
+    fn as_pure(&self) -> Option<&dyn PureApp> {
+        Some(self)
     }
 }

@@ -12,14 +12,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use madsim::time::sleep;
-use sim::fs;
 use sim::rpc::ClientEnd;
+use sim::{fs, work};
 
 use crate::app::{App, Effects};
 use crate::apps::crash::maybe_crash;
 use crate::config::{InjectedBug, JobConfig};
 use crate::files::{decode, encode, intermediate_name, output_name, partition_pairs, temp_name};
-use crate::kv::partition;
+use crate::kv::{partition, KeyValue};
 use crate::output::{decode_input, group_by_key, push_line};
 use crate::process::Pid;
 use crate::rpc::{GetTaskArgs, TaskDoneArgs, COORDINATOR_NODE, GET_TASK, TASK_DONE};
@@ -136,8 +136,25 @@ impl Worker {
         let bytes = fs::read(file).await.unwrap_or_else(|error| {
             panic!("worker {}: cannot read input {file}: {error}", self.pid)
         });
-        let contents = decode_input(&bytes);
-        let pairs = self.app.map(&*self.effects, file, &contents).await;
+        let encoded = match self.app.as_pure() {
+            Some(pure) => work::own(|| {
+                let pairs = pure.map(file, &decode_input(&bytes));
+                self.encode_buckets(pairs, file, n_reduce)
+            }),
+            None => {
+                let contents = work::own(|| decode_input(&bytes));
+                let pairs = self.app.map(&*self.effects, file, &contents).await;
+                work::own(|| self.encode_buckets(pairs, file, n_reduce))
+            }
+        };
+        assert_eq!(encoded.len(), n_reduce);
+        for (reduce, bytes) in encoded.iter().enumerate() {
+            self.publish(&intermediate_name(task, reduce), bytes).await;
+        }
+    }
+
+    /// A map's pairs as the contents of its `n_reduce` intermediate files.
+    fn encode_buckets(&self, pairs: Vec<KeyValue>, file: &str, n_reduce: usize) -> Vec<Vec<u8>> {
         let buckets = if self.config.has_bug(InjectedBug::PartitionByFile) {
             let mut buckets = vec![Vec::new(); n_reduce];
             buckets[partition(file, n_reduce)] = pairs;
@@ -145,11 +162,7 @@ impl Worker {
         } else {
             partition_pairs(pairs, n_reduce)
         };
-        assert_eq!(buckets.len(), n_reduce);
-        for (reduce, bucket) in buckets.iter().enumerate() {
-            self.publish(&intermediate_name(task, reduce), &encode(bucket))
-                .await;
-        }
+        buckets.iter().map(|bucket| encode(bucket)).collect()
     }
 
     /// Reduce bucket `task` of all `n_map` map outputs into `mr-out-<task>`.
@@ -165,15 +178,27 @@ impl Worker {
                     self.pid
                 )
             });
-            let decoded = decode(&bytes)
+            let decoded = work::own(|| decode(&bytes))
                 .unwrap_or_else(|error| panic!("worker {}: {name} is corrupt: {error}", self.pid));
             pairs.extend(decoded);
         }
-        let mut out = String::new();
-        for (key, values) in group_by_key(pairs) {
-            let value = self.app.reduce(&*self.effects, &key, &values).await;
-            push_line(&mut out, &key, &value);
-        }
+        let out = match self.app.as_pure() {
+            Some(pure) => work::own(|| {
+                let mut out = String::new();
+                for (key, values) in group_by_key(pairs) {
+                    push_line(&mut out, &key, &pure.reduce(&key, &values));
+                }
+                out
+            }),
+            None => {
+                let mut out = String::new();
+                for (key, values) in work::own(|| group_by_key(pairs)) {
+                    let value = self.app.reduce(&*self.effects, &key, &values).await;
+                    push_line(&mut out, &key, &value);
+                }
+                out
+            }
+        };
         self.publish(&output_name(task), out.as_bytes()).await;
     }
 
