@@ -301,7 +301,8 @@ impl Config {
             if self.servers().incarnation[i] != incarnation || !message.command_valid {
                 continue;
             }
-            if let Err(error) = self.check_apply(i, &message) {
+            // The tester's checking is its own work (`sim::work`).
+            if let Err(error) = sim::work::own(|| self.check_apply(i, &message)) {
                 panic!("apply error: {error}");
             }
         }
@@ -429,6 +430,10 @@ impl Config {
     /// nCommitted(index): how many servers' current incarnations applied
     /// `index`, and the command; fails if two disagree.
     pub fn n_committed(&self, index: u64) -> sim::Result<(usize, Option<Command>)> {
+        sim::work::own(|| self.n_committed_now(index))
+    }
+
+    fn n_committed_now(&self, index: u64) -> sim::Result<(usize, Option<Command>)> {
         let logs = self.logs();
         let mut count = 0;
         let mut command: Option<Command> = None;

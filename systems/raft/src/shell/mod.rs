@@ -210,29 +210,18 @@ impl Raft {
     /// Feeds one input: advances the core's clock to now, runs `input`,
     /// then carries out the resulting `Ready` under the same lock.
     fn step<T>(&self, input: impl FnOnce(&mut Core) -> T) -> T {
-        let mut driver = self.lock();
-        advance_clock(&mut driver);
-        let output = input(&mut driver.core);
-        self.finish(&mut driver);
-        output
-    }
-
-    /// For calls from outside the server's node (the tester's `start`):
-    /// no timer may fire there, so no RPC is spawned on the wrong node.
-    fn step_without_tick<T>(&self, input: impl FnOnce(&mut Core) -> T) -> T {
-        let mut driver = self.lock();
-        let output = input(&mut driver.core);
-        let ready = driver.core.take_ready();
-        assert!(
-            ready.messages.is_empty(),
-            "a proposal never sends by itself"
-        );
-        self.carry_out(&driver.core, ready);
-        output
-    }
-
-    fn finish(&self, driver: &mut Driver) {
-        let ready = driver.core.take_ready();
+        let mut guard = self.lock();
+        let driver = &mut *guard;
+        let tick = advance_clock(driver);
+        // The pure core's work is the system's own, not the framework's
+        // (`sim::work`, for `dst bench`).
+        let (output, ready) = sim::work::own(|| {
+            if let Some((elapsed_ms, random)) = tick {
+                driver.core.tick(elapsed_ms, random);
+            }
+            let output = input(&mut driver.core);
+            (output, driver.core.take_ready())
+        });
         self.carry_out(&driver.core, ready);
         // A new role or a proposal may bring the next timer forward.
         let due = driver.clock + Duration::from_millis(driver.core.ms_until_next_timer());
@@ -240,11 +229,30 @@ impl Raft {
             driver.ticker_wakes_at = due;
             self.shared.wake.notify_one();
         }
+        output
+    }
+
+    /// For calls from outside the server's node (the tester's `start`):
+    /// no timer may fire there, so no RPC is spawned on the wrong node.
+    fn step_without_tick<T>(&self, input: impl FnOnce(&mut Core) -> T) -> T {
+        let mut guard = self.lock();
+        let core = &mut guard.core;
+        let (output, ready) = sim::work::own(|| {
+            let output = input(core);
+            (output, core.take_ready())
+        });
+        assert!(
+            ready.messages.is_empty(),
+            "a proposal never sends by itself"
+        );
+        self.carry_out(&guard.core, ready);
+        output
     }
 
     fn carry_out(&self, core: &Core, ready: Ready) {
         if let Some(observer) = &self.shared.observer {
-            observer.observe(core, &ready);
+            // A checker's work is its test's own, not the framework's.
+            sim::work::own(|| observer.observe(core, &ready));
         }
         // Figure 2: persist before responding to RPCs or sending any.
         if let Some(state) = ready.persistent_state {
@@ -295,15 +303,17 @@ impl Raft {
     }
 }
 
-/// Brings the core's timers up to the current virtual time, in whole
-/// milliseconds; the remainder carries over to the next input.
-fn advance_clock(driver: &mut Driver) {
+/// Brings the driver's clock up to the current virtual time, in whole
+/// milliseconds (the remainder carries over to the next input), and returns
+/// the tick the core is due: the milliseconds that passed and a random draw
+/// for its timers. None when no millisecond passed and no timer is due.
+fn advance_clock(driver: &mut Driver) -> Option<(u64, u64)> {
     let now = Instant::now();
     let elapsed_ms = now.duration_since(driver.clock).as_millis() as u64;
     if elapsed_ms == 0 && driver.core.ms_until_next_timer() > 0 {
-        return;
+        return None;
     }
     driver.clock += Duration::from_millis(elapsed_ms);
     let random: u64 = madsim::rand::thread_rng().gen();
-    driver.core.tick(elapsed_ms, random);
+    Some((elapsed_ms, random))
 }
