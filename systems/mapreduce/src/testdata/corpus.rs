@@ -10,6 +10,7 @@ use rand::distributions::WeightedIndex;
 use rand::prelude::Distribution;
 use rand::seq::SliceRandom;
 use rand::Rng;
+use rand_distr::WeightedAliasIndex;
 
 use super::File;
 
@@ -102,7 +103,7 @@ pub fn generate(rng: &mut impl Rng) -> Vec<File> {
     let ranks: Vec<f64> = (0..vocabulary.len())
         .map(|rank| 1.0 / ((rank + 1) as f64).powf(shape.zipf_exponent))
         .collect();
-    let zipf = WeightedIndex::new(&ranks).expect("positive weights");
+    let zipf = WeightedAliasIndex::new(ranks).expect("positive weights");
     let files: Vec<File> = PG_NAMES
         .iter()
         .map(|name| {
@@ -157,7 +158,7 @@ fn invented_word(rng: &mut impl Rng) -> String {
 fn document(
     rng: &mut impl Rng,
     vocabulary: &[String],
-    zipf: &WeightedIndex<f64>,
+    zipf: &WeightedAliasIndex<f64>,
     words: usize,
 ) -> String {
     // A small empty file now and then: a map task with nothing to say.
