@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use sim::{RunOptions, Scenario};
 
 use super::floor::Floor;
+use super::targets::{self, JobsFigures, Target};
 use super::{parse_range_arg, selected, usage, UsageError};
 
 #[derive(Args, Debug)]
@@ -68,6 +69,9 @@ pub(super) struct SystemBench {
     /// Real time in the regions the system marks as its own work
     /// (`sim::work::own`), summed over all runs.
     pub(super) own_work: f64,
+    /// Per scenario group (`raft/4a`, the first two parts of a name): wall
+    /// and virtual time over all seeds.
+    pub(super) groups: BTreeMap<String, GroupBench>,
     pub(super) events: u64,
     pub(super) rpcs: u64,
     pub(super) polls: u64,
@@ -75,6 +79,29 @@ pub(super) struct SystemBench {
     pub(super) datagrams: u64,
     pub(super) wall_total: f64,
     pub(super) peak_rss_kib: Option<u64>,
+}
+
+/// One scenario group's time, summed over its runs.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub(super) struct GroupBench {
+    pub(super) wall: f64,
+    pub(super) virtual_time: f64,
+}
+
+impl SystemBench {
+    /// Wall time over all runs, less the regions the system marks as its
+    /// own work: what the framework and madsim took.
+    pub(super) fn framework_seconds(&self) -> f64 {
+        (self.wall_per_seed.iter().sum::<f64>() - self.own_work).max(0.0)
+    }
+}
+
+/// A scenario's group: `raft/4a/initial_election` is in `raft/4a`.
+fn group_of(name: &str) -> &str {
+    match name.match_indices('/').nth(1) {
+        Some((at, _)) => &name[..at],
+        None => name,
+    }
 }
 
 fn systems_of(scenarios: &[Scenario]) -> Vec<String> {
@@ -98,6 +125,7 @@ pub fn bench_one(args: BenchOneArgs) -> Result<i32, UsageError> {
     let (mut events, mut rpcs, mut failures) = (0u64, 0u64, 0usize);
     let (mut polls, mut spawns, mut datagrams) = (0u64, 0u64, 0u64);
     let mut own_work = Duration::ZERO;
+    let mut groups: BTreeMap<String, GroupBench> = BTreeMap::new();
     let options = RunOptions {
         meter_own_work: true,
         ..RunOptions::default()
@@ -110,6 +138,9 @@ pub fn bench_one(args: BenchOneArgs) -> Result<i32, UsageError> {
             wall += r.wall;
             virt += r.virtual_time;
             own_work += r.own_work;
+            let group = groups.entry(group_of(s.name).to_string()).or_default();
+            group.wall += r.wall.as_secs_f64();
+            group.virtual_time += r.virtual_time.as_secs_f64();
             events += r.trace.lines.len() as u64;
             rpcs += r.rpcs;
             polls += r.polls;
@@ -128,6 +159,7 @@ pub fn bench_one(args: BenchOneArgs) -> Result<i32, UsageError> {
         wall_per_seed,
         virtual_per_seed,
         own_work: own_work.as_secs_f64(),
+        groups,
         events,
         rpcs,
         polls,
@@ -147,7 +179,7 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn median(values: &[f64]) -> f64 {
+pub(super) fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(|a, b| a.total_cmp(b));
     match v.len() {
@@ -197,10 +229,18 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
     })?;
     eprintln!("done");
     print_table(&args, &results, &floor);
-    if !args.no_jobs {
-        let jobs = jobs_comparison(&scenarios, &args.seeds);
-        print_jobs(&args, &jobs);
+    let jobs = (!args.no_jobs).then(|| jobs_comparison(&scenarios, &args.seeds));
+    if let Some(jobs) = &jobs {
+        print_jobs(&args, jobs);
     }
+    let figures = jobs.as_ref().map(|j| JobsFigures {
+        speed_up: j.one / j.two.max(1e-9),
+        one_seed_two_jobs: j.seed_two.clone(),
+    });
+    print_targets(
+        &args,
+        &targets::evaluate(&results, &floor, figures.as_ref()),
+    );
     let failures: usize = results.iter().map(|b| b.failures).sum();
     if failures > 0 {
         eprintln!("dst bench: {failures} runs failed (run `dst sweep` to see them)");
@@ -297,7 +337,7 @@ fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor) {
             format!("{:.2}x", wall_sum / floor.of(b).max(1e-9)),
             format!("{:.2}x", wall_sum / floor.strict(b).max(1e-9)),
             format!("{:.0}%", 100.0 * b.own_work / wall_sum.max(1e-9)),
-            format!("{:.2}x", framework(b) / floor.of(b).max(1e-9)),
+            format!("{:.2}x", floor.framework_ratio(b)),
         ]);
     }
     print_rows(args.markdown, &header, &rows);
@@ -311,7 +351,7 @@ fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor) {
             s + floor.strict(b),
         )
     });
-    let framework_all: f64 = results.iter().map(framework).sum();
+    let framework_all: f64 = results.iter().map(SystemBench::framework_seconds).sum();
     println!(
         "floor: bare madsim, nothing of ours, {:.3} µs per event (a poll of a timers-and-messages workload) \
          and {:.3} µs per spawn; a system's floor is that for its polls and spawns. \
@@ -333,12 +373,6 @@ fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor) {
     if by_system.values().any(|&f| f > 0) {
         println!("failures per system: {by_system:?}");
     }
-}
-
-/// A system's wall time over all its runs, less the regions it marks as its
-/// own work: what the framework and madsim took.
-fn framework(b: &SystemBench) -> f64 {
-    (b.wall_per_seed.iter().sum::<f64>() - b.own_work).max(0.0)
 }
 
 /// Virtual over wall time; small ratios keep their decimals (a CPU-bound
@@ -377,6 +411,29 @@ fn print_jobs(args: &BenchArgs, j: &Jobs) {
         "one seed of all selected scenarios with --jobs 2 (`dst sweep PATTERN --seeds S..S+1`): \
          {:.3}s wall (median over the seeds), {max:.3}s at most",
         median(&j.seed_two)
+    );
+}
+
+fn print_targets(args: &BenchArgs, targets: &[Target]) {
+    if targets.is_empty() {
+        return;
+    }
+    println!();
+    let rows: Vec<Vec<String>> = targets
+        .iter()
+        .map(|t| {
+            vec![
+                t.what.clone(),
+                t.measured.clone(),
+                t.wanted.clone(),
+                if t.met { "met" } else { "NOT MET" }.to_string(),
+            ]
+        })
+        .collect();
+    print_rows(
+        args.markdown,
+        &["target (see BENCHMARKS.md)", "here", "wanted", "status"],
+        &rows,
     );
 }
 

@@ -45,6 +45,12 @@ impl Floor {
         b.polls as f64 * self.per_event + b.spawns as f64 * self.per_spawn
     }
 
+    /// The framework's time in `b` (its wall time less its own work) over
+    /// this floor.
+    pub(super) fn framework_ratio(&self, b: &SystemBench) -> f64 {
+        b.framework_seconds() / self.of(b).max(1e-9)
+    }
+
     /// A stricter floor: each poll priced as a bare yield, each datagram as
     /// itself. The system's own timers are left out, so this one is low.
     pub(super) fn strict(&self, b: &SystemBench) -> f64 {

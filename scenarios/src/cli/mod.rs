@@ -7,6 +7,7 @@ mod investigate;
 mod mr;
 mod run;
 mod sweep;
+mod targets;
 mod timeline;
 
 use clap::{Parser, Subcommand};
