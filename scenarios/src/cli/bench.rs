@@ -458,13 +458,23 @@ fn print_rows(markdown: bool, header: &[&str], rows: &[Vec<String>]) {
                 .unwrap_or(0)
         })
         .collect();
+    // Names left, figures right.
     let line = |cells: Vec<&str>| {
         cells
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:>w$}"))
+            .enumerate()
+            .map(|(i, (c, w))| {
+                if i == 0 {
+                    format!("{c:<w$}")
+                } else {
+                    format!("{c:>w$}")
+                }
+            })
             .collect::<Vec<_>>()
             .join("  ")
+            .trim_end()
+            .to_string()
     };
     println!("{}", line(header.to_vec()));
     for r in rows {
