@@ -108,27 +108,53 @@ impl Jitter {
     }
 
     /// One step of an operation: yields `0..=max_yields` times.
-    pub async fn step(&self) {
+    ///
+    /// The draw is taken here, not at the first poll: every caller awaits
+    /// the step at once, so the draws come in the same order either way.
+    pub fn step(&self) -> Yields {
         let n = self.draw();
-        self.yield_times(n).await;
+        self.yields_taken(n)
     }
 
     /// A step that takes at least one yield (a write that others could
     /// observe half-done), unless the jitter is [`Jitter::none`].
-    pub async fn step_at_least_once(&self) {
+    pub fn step_at_least_once(&self) -> Yields {
         let n = self.draw().max(self.max_yields.min(1));
-        self.yield_times(n).await;
+        self.yields_taken(n)
     }
 
-    async fn yield_times(&self, n: u32) {
-        if n == 0 {
-            return;
+    fn yields_taken(&self, n: u32) -> Yields {
+        if n > 0 {
+            let yields = self.yields.load(Ordering::Relaxed);
+            self.yields.store(yields + u64::from(n), Ordering::Relaxed);
         }
-        let yields = self.yields.load(Ordering::Relaxed);
-        self.yields.store(yields + u64::from(n), Ordering::Relaxed);
-        for _ in 0..n {
-            yield_now().await;
+        Yields { remaining: n }
+    }
+}
+
+/// The future of one step: pending `remaining` times, waking itself each
+/// time, as that many `yield_now`s in a row would be.
+///
+/// Why not an async fn: a step is awaited four or five times per operation,
+/// a million operations per run, and most steps do not yield at all. An
+/// async fn's state machine, nested in every operation's future, cost more
+/// than the draw it wrapped.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Yields {
+    remaining: u32,
+}
+
+impl Future for Yields {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.remaining == 0 {
+            return Poll::Ready(());
         }
+        self.remaining -= 1;
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
