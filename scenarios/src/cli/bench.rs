@@ -1,21 +1,20 @@
 //! `dst bench [PATTERN] [--seeds A..B] [--markdown]`
 //!
-//! Per system: every selected scenario on every seed, one run at a time, in
-//! a child process of its own (so that peak memory is that system's). Each
-//! run counts the executor work it made madsim do: task polls, tasks
-//! spawned, datagrams sent.
+//! Per system: the bare-madsim floor (see `floor.rs`), then every selected
+//! scenario on every seed, one run at a time, each in a child process of
+//! its own (so that peak memory is that system's). Each run counts the
+//! executor work it made madsim do (task polls, tasks spawned, datagrams
+//! sent) and is metered (`sim::work`): the regions a system marks as its
+//! own computation are timed.
 //!
-//! Then the floor (see `floor.rs`): a system's floor is what bare madsim
-//! takes for as many events (polls of a timers-and-messages workload) and
-//! spawns; its wall time over that floor is the framework's overhead, with
-//! the system's own work in it. The runs are metered (`sim::work`): the
-//! regions a system marks as its own computation (MapReduce's maps and
-//! reduces, its test's input generation and reference) are timed, and wall
-//! time less that own work, over the floor, is the framework's overhead
-//! alone. The strict floor prices each poll as a bare yield and each
-//! datagram separately, leaving the system's own timers out: it is low, and
-//! its ratio high; the truth lies between the two. Then sweep throughput
-//! with one job against two.
+//! A system's floor is what bare madsim takes for as many events (polls of
+//! a timers-and-messages workload) and spawns. Its wall time over that floor
+//! is the framework's overhead with the system's own work in it; wall time
+//! less the own work, over the floor, is the framework's overhead alone. The
+//! strict floor prices each poll as a bare yield and each datagram
+//! separately, leaving the system's own timers out: it is low, and its ratio
+//! high. Ratios are medians of per-seed ratios (see `measured.rs`). Then
+//! sweep throughput with one job against two, and the speed targets.
 //!
 //! Speed is measured here and reported, never asserted in tests.
 
@@ -23,13 +22,13 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::ops::Range;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::Args;
-use serde::{Deserialize, Serialize};
 use sim::{RunOptions, Scenario};
 
 use super::floor::Floor;
+use super::measured::{self, median, Measured, SystemBench};
 use super::targets::{self, JobsFigures, Target};
 use super::{parse_range_arg, selected, usage, UsageError};
 
@@ -57,53 +56,6 @@ pub struct BenchOneArgs {
     seeds: Range<u64>,
 }
 
-/// One system's figures, passed from the child process as JSON.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-pub(super) struct SystemBench {
-    pub(super) system: String,
-    pub(super) scenarios: usize,
-    pub(super) seeds: usize,
-    pub(super) failures: usize,
-    pub(super) wall_per_seed: Vec<f64>,
-    pub(super) virtual_per_seed: Vec<f64>,
-    /// Real time in the regions the system marks as its own work
-    /// (`sim::work::own`), summed over all runs.
-    pub(super) own_work: f64,
-    /// Per scenario group (`raft/4a`, the first two parts of a name): wall
-    /// and virtual time over all seeds.
-    pub(super) groups: BTreeMap<String, GroupBench>,
-    pub(super) events: u64,
-    pub(super) rpcs: u64,
-    pub(super) polls: u64,
-    pub(super) spawns: u64,
-    pub(super) datagrams: u64,
-    pub(super) wall_total: f64,
-    pub(super) peak_rss_kib: Option<u64>,
-}
-
-/// One scenario group's time, summed over its runs.
-#[derive(Serialize, Deserialize, Debug, Clone, Default)]
-pub(super) struct GroupBench {
-    pub(super) wall: f64,
-    pub(super) virtual_time: f64,
-}
-
-impl SystemBench {
-    /// Wall time over all runs, less the regions the system marks as its
-    /// own work: what the framework and madsim took.
-    pub(super) fn framework_seconds(&self) -> f64 {
-        (self.wall_per_seed.iter().sum::<f64>() - self.own_work).max(0.0)
-    }
-}
-
-/// A scenario's group: `raft/4a/initial_election` is in `raft/4a`.
-fn group_of(name: &str) -> &str {
-    match name.match_indices('/').nth(1) {
-        Some((at, _)) => &name[..at],
-        None => name,
-    }
-}
-
 fn systems_of(scenarios: &[Scenario]) -> Vec<String> {
     let mut systems: Vec<String> = Vec::new();
     for s in scenarios {
@@ -120,73 +72,28 @@ pub fn bench_one(args: BenchOneArgs) -> Result<i32, UsageError> {
         .into_iter()
         .filter(|s| s.system() == args.system)
         .collect();
-    let mut wall_per_seed = Vec::new();
-    let mut virtual_per_seed = Vec::new();
-    let (mut events, mut rpcs, mut failures) = (0u64, 0u64, 0usize);
-    let (mut polls, mut spawns, mut datagrams) = (0u64, 0u64, 0u64);
-    let mut own_work = Duration::ZERO;
-    let mut groups: BTreeMap<String, GroupBench> = BTreeMap::new();
-    let options = RunOptions {
-        meter_own_work: true,
-        ..RunOptions::default()
-    };
-    let started = Instant::now();
-    for seed in args.seeds.clone() {
-        let (mut wall, mut virt) = (Duration::ZERO, Duration::ZERO);
-        for s in &scenarios {
-            let r = sim::run(s, seed, &options);
-            wall += r.wall;
-            virt += r.virtual_time;
-            own_work += r.own_work;
-            let group = groups.entry(group_of(s.name).to_string()).or_default();
-            group.wall += r.wall.as_secs_f64();
-            group.virtual_time += r.virtual_time.as_secs_f64();
-            events += r.trace.lines.len() as u64;
-            rpcs += r.rpcs;
-            polls += r.polls;
-            spawns += r.spawns;
-            datagrams += r.datagrams;
-            failures += usize::from(!r.passed());
-        }
-        wall_per_seed.push(wall.as_secs_f64());
-        virtual_per_seed.push(virt.as_secs_f64());
-    }
-    let bench = SystemBench {
-        system: args.system,
-        scenarios: scenarios.len(),
-        seeds: args.seeds.count(),
-        failures,
-        wall_per_seed,
-        virtual_per_seed,
-        own_work: own_work.as_secs_f64(),
-        groups,
-        events,
-        rpcs,
-        polls,
-        spawns,
-        datagrams,
-        wall_total: started.elapsed().as_secs_f64(),
-        peak_rss_kib: peak_rss_kib(),
-    };
+    let bench = measured::measure(args.system, &scenarios, args.seeds);
     println!("{}", serde_json::to_string(&bench).expect("serializes"));
     Ok(0)
 }
 
-/// The process's peak resident memory, from /proc (Linux only).
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-pub(super) fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    match v.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
+/// Runs `dst ARGS` and parses the last line it printed as JSON.
+fn child<T: serde::de::DeserializeOwned>(
+    exe: &std::path::Path,
+    args: &[String],
+    what: &str,
+) -> Result<T, UsageError> {
+    let out = Command::new(exe)
+        .args(args)
+        .output()
+        .map_err(|e| usage(format!("cannot run {}: {e}", exe.display())))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or("")).map_err(|e| {
+        usage(format!(
+            "{what} gave no result ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    })
 }
 
 pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
@@ -197,38 +104,20 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
     let exe = std::env::current_exe().map_err(|e| usage(format!("cannot find dst itself: {e}")))?;
     let mut results = Vec::new();
     for system in systems_of(&scenarios) {
-        eprint!("bench: {system} ... ");
+        // The floor just before the system's runs: the machine's speed
+        // drifts, and a floor prices the runs next to it.
+        eprint!("bench: {system}: bare madsim floor ... ");
         let _ = std::io::stderr().flush();
-        let out = Command::new(&exe)
-            .args(["bench-one", &system, &args.pattern, "--seeds"])
-            .arg(format!("{}..{}", args.seeds.start, args.seeds.end))
-            .output()
-            .map_err(|e| usage(format!("cannot run {}: {e}", exe.display())))?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let line = text.lines().last().unwrap_or("");
-        let bench: SystemBench = serde_json::from_str(line).map_err(|e| {
-            usage(format!(
-                "bench of {system} gave no result ({e}): {}",
-                String::from_utf8_lossy(&out.stderr)
-            ))
-        })?;
+        let floor: Floor = child(&exe, &["bench-floor".to_string()], "the floor measurement")?;
+        eprint!("runs ... ");
+        let _ = std::io::stderr().flush();
+        let seeds = format!("{}..{}", args.seeds.start, args.seeds.end);
+        let child_args = ["bench-one", &system, &args.pattern, "--seeds", &seeds].map(String::from);
+        let bench: SystemBench = child(&exe, &child_args, &format!("the bench of {system}"))?;
         eprintln!("{:.2}s", bench.wall_total);
-        results.push(bench);
+        results.push(Measured { bench, floor });
     }
-    eprint!("bench: bare madsim floor ... ");
-    let out = Command::new(&exe)
-        .arg("bench-floor")
-        .output()
-        .map_err(|e| usage(format!("cannot run {}: {e}", exe.display())))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let floor: Floor = serde_json::from_str(text.lines().last().unwrap_or("")).map_err(|e| {
-        usage(format!(
-            "the floor measurement gave no result ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    })?;
-    eprintln!("done");
-    print_table(&args, &results, &floor);
+    print_table(&args, &results);
     let jobs = (!args.no_jobs).then(|| jobs_comparison(&scenarios, &args.seeds));
     if let Some(jobs) = &jobs {
         print_jobs(&args, jobs);
@@ -237,11 +126,8 @@ pub fn bench(args: BenchArgs) -> Result<i32, UsageError> {
         speed_up: j.one / j.two.max(1e-9),
         one_seed_two_jobs: j.seed_two.clone(),
     });
-    print_targets(
-        &args,
-        &targets::evaluate(&results, &floor, figures.as_ref()),
-    );
-    let failures: usize = results.iter().map(|b| b.failures).sum();
+    print_targets(&args, &targets::evaluate(&results, figures.as_ref()));
+    let failures: usize = results.iter().map(|m| m.bench.failures).sum();
     if failures > 0 {
         eprintln!("dst bench: {failures} runs failed (run `dst sweep` to see them)");
         return Ok(1);
@@ -296,7 +182,7 @@ fn jobs_comparison(scenarios: &[Scenario], seeds: &Range<u64>) -> Jobs {
     }
 }
 
-fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor) {
+fn print_table(args: &BenchArgs, results: &[Measured]) {
     let header = [
         "system",
         "scenarios",
@@ -316,10 +202,12 @@ fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor) {
         "framework over floor",
     ];
     let mut rows: Vec<Vec<String>> = Vec::new();
-    for b in results {
+    for m in results {
+        let b = &m.bench;
         let wall_sum: f64 = b.wall_per_seed.iter().sum();
         let virt_sum: f64 = b.virtual_per_seed.iter().sum();
         let max = b.wall_per_seed.iter().copied().fold(0.0, f64::max);
+        let polls: Vec<f64> = b.polls_per_seed.iter().map(|&p| p as f64).collect();
         rows.push(vec![
             b.system.clone(),
             b.scenarios.to_string(),
@@ -332,43 +220,52 @@ fn print_table(args: &BenchArgs, results: &[SystemBench], floor: &Floor) {
             format!("{:.0}", b.rpcs as f64 / wall_sum.max(1e-9)),
             b.peak_rss_kib
                 .map_or("n/a".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0)),
-            format!("{:.0}", b.polls as f64 / b.seeds.max(1) as f64),
-            format!("{:.3}s", floor.of(b) / b.seeds.max(1) as f64),
-            format!("{:.2}x", wall_sum / floor.of(b).max(1e-9)),
-            format!("{:.2}x", wall_sum / floor.strict(b).max(1e-9)),
-            format!("{:.0}%", 100.0 * b.own_work / wall_sum.max(1e-9)),
-            format!("{:.2}x", floor.framework_ratio(b)),
+            format!("{:.0}", median(&polls)),
+            format!("{:.3}s", m.floor_seconds()),
+            format!("{:.2}x", m.wall_over_floor()),
+            format!("{:.2}x", m.wall_over_strict_floor()),
+            format!("{:.0}%", 100.0 * m.own_share()),
+            format!("{:.2}x", m.framework_over_floor()),
         ]);
     }
     print_rows(args.markdown, &header, &rows);
-    let all_median: f64 = results.iter().map(|b| median(&b.wall_per_seed)).sum();
+    let sum = |f: &dyn Fn(&Measured) -> f64| -> f64 { results.iter().map(f).sum() };
+    let all_wall = sum(&|m| median(&m.bench.wall_per_seed));
+    let all_floor = sum(&|m| m.floor_seconds());
+    let all_framework = sum(&|m| m.framework_seconds_median());
     println!();
-    println!("all selected scenarios, one seed: {all_median:.3}s wall (sum of per-system medians)");
-    let (wall, floor_all, strict_all) = results.iter().fold((0.0, 0.0, 0.0), |(w, f, s), b| {
-        (
-            w + b.wall_per_seed.iter().sum::<f64>(),
-            f + floor.of(b),
-            s + floor.strict(b),
-        )
-    });
-    let framework_all: f64 = results.iter().map(SystemBench::framework_seconds).sum();
+    println!("all selected scenarios, one seed: {all_wall:.3}s wall (sum of per-system medians)");
+    let per_event: Vec<f64> = results.iter().map(|m| m.floor.per_event * 1e6).collect();
+    let range = |values: &[f64]| {
+        let (low, high) = values
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(l, h), &v| (l.min(v), h.max(v)));
+        if values.len() > 1 && high - low >= 0.0005 {
+            format!("{low:.3}–{high:.3}")
+        } else {
+            format!("{high:.3}")
+        }
+    };
+    let per_spawn: Vec<f64> = results.iter().map(|m| m.floor.per_spawn * 1e6).collect();
+    let per_poll: Vec<f64> = results.iter().map(|m| m.floor.per_poll * 1e6).collect();
+    let per_datagram: Vec<f64> = results.iter().map(|m| m.floor.per_datagram * 1e6).collect();
     println!(
-        "floor: bare madsim, nothing of ours, {:.3} µs per event (a poll of a timers-and-messages workload) \
-         and {:.3} µs per spawn; a system's floor is that for its polls and spawns. \
-         Strict floor: {:.3} µs per bare poll, {:.3} µs per datagram, the system's own timers left out. \
-         All systems together: {:.2}x the floor, {:.2}x the strict floor; \
-         the framework alone (wall time less the systems' own work): {:.2}x the floor.",
-        floor.per_event * 1e6,
-        floor.per_spawn * 1e6,
-        floor.per_poll * 1e6,
-        floor.per_datagram * 1e6,
-        wall / floor_all.max(1e-9),
-        wall / strict_all.max(1e-9),
-        framework_all / floor_all.max(1e-9),
+        "floor: bare madsim, nothing of ours, measured just before each system: {} µs per event \
+         (a poll of a timers-and-messages workload) and {} µs per spawn; a system's floor is \
+         that for its polls and spawns. Strict floor: {} µs per bare poll, {} µs per datagram, \
+         the system's own timers left out. Ratios are medians over the seeds. All systems \
+         together (medians summed): {:.2}x the floor; the framework alone (wall time less the \
+         systems' own work): {:.2}x the floor.",
+        range(&per_event),
+        range(&per_spawn),
+        range(&per_poll),
+        range(&per_datagram),
+        all_wall / all_floor.max(1e-9),
+        all_framework / all_floor.max(1e-9),
     );
     let mut by_system = BTreeMap::new();
-    for b in results {
-        by_system.insert(b.system.clone(), b.failures);
+    for m in results {
+        by_system.insert(m.bench.system.clone(), m.bench.failures);
     }
     if by_system.values().any(|&f| f > 0) {
         println!("failures per system: {by_system:?}");

@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 use bank::jitter::yield_now;
 use serde::{Deserialize, Serialize};
 
-use super::bench::SystemBench;
 use super::UsageError;
 
 /// Bare madsim's unit costs, in seconds, measured with nothing of ours: no
@@ -41,22 +40,16 @@ pub(super) struct Floor {
 impl Floor {
     /// What bare madsim would take for as many events (polls) of timers
     /// and messages, and as many spawns, as a system made.
-    pub(super) fn of(&self, b: &SystemBench) -> f64 {
-        b.polls as f64 * self.per_event + b.spawns as f64 * self.per_spawn
-    }
-
-    /// The framework's time in `b` (its wall time less its own work) over
-    /// this floor.
-    pub(super) fn framework_ratio(&self, b: &SystemBench) -> f64 {
-        b.framework_seconds() / self.of(b).max(1e-9)
+    pub(super) fn events(&self, polls: u64, spawns: u64) -> f64 {
+        polls as f64 * self.per_event + spawns as f64 * self.per_spawn
     }
 
     /// A stricter floor: each poll priced as a bare yield, each datagram as
     /// itself. The system's own timers are left out, so this one is low.
-    pub(super) fn strict(&self, b: &SystemBench) -> f64 {
-        b.polls as f64 * self.per_poll
-            + b.spawns as f64 * self.per_spawn
-            + b.datagrams as f64 * self.per_datagram
+    pub(super) fn strict_events(&self, polls: u64, spawns: u64, datagrams: u64) -> f64 {
+        polls as f64 * self.per_poll
+            + spawns as f64 * self.per_spawn
+            + datagrams as f64 * self.per_datagram
     }
 }
 

@@ -4,6 +4,7 @@
 mod bench;
 mod floor;
 mod investigate;
+mod measured;
 mod mr;
 mod run;
 mod sweep;

@@ -7,8 +7,7 @@
 //! line that says so, not a failure. A target whose figures the bench did
 //! not measure (a narrower pattern, `--no-jobs`) is left out.
 
-use super::bench::{median, SystemBench};
-use super::floor::Floor;
+use super::measured::{median, Measured};
 
 /// The 19 tests of the original Raft suite run at least this many times
 /// faster than real time, one seed of all of them.
@@ -42,11 +41,7 @@ pub(super) struct Target {
 }
 
 /// The targets this bench has figures for.
-pub(super) fn evaluate(
-    results: &[SystemBench],
-    floor: &Floor,
-    jobs: Option<&JobsFigures>,
-) -> Vec<Target> {
+pub(super) fn evaluate(results: &[Measured], jobs: Option<&JobsFigures>) -> Vec<Target> {
     let mut targets = Vec::new();
     if let Some(speed_up) = raft_original_speed_up(results) {
         targets.push(Target {
@@ -58,12 +53,12 @@ pub(super) fn evaluate(
     }
     let all_systems = SYSTEMS
         .iter()
-        .all(|system| results.iter().any(|b| b.system == *system));
+        .all(|system| results.iter().any(|m| m.bench.system == *system));
     if all_systems {
         let serial: f64 = results
             .iter()
-            .filter(|b| SYSTEMS.contains(&b.system.as_str()))
-            .map(|b| median(&b.wall_per_seed))
+            .filter(|m| SYSTEMS.contains(&m.bench.system.as_str()))
+            .map(|m| median(&m.bench.wall_per_seed))
             .sum();
         targets.push(one_seed("one after another", serial));
         if let Some(jobs) = jobs {
@@ -75,12 +70,12 @@ pub(super) fn evaluate(
     }
     if let Some(worst) = results
         .iter()
-        .map(|b| (b, floor.framework_ratio(b)))
+        .map(|m| (m, m.framework_over_floor()))
         .max_by(|x, y| x.1.total_cmp(&y.1))
     {
         targets.push(Target {
             what: "the framework over the bare-madsim floor, worst system".into(),
-            measured: format!("{:.2}x ({})", worst.1, worst.0.system),
+            measured: format!("{:.2}x ({})", worst.1, worst.0.bench.system),
             wanted: format!("<= {FRAMEWORK_OVER_FLOOR_MAX:.0}x"),
             met: worst.1 <= FRAMEWORK_OVER_FLOOR_MAX,
         });
@@ -109,9 +104,9 @@ fn one_seed(how: &str, seconds: f64) -> Target {
 
 /// Virtual over wall time of the original Raft tests, over all seeds; None
 /// unless both of their groups were measured.
-fn raft_original_speed_up(results: &[SystemBench]) -> Option<f64> {
-    let raft = results.iter().find(|b| b.system == "raft")?;
-    let (mut wall, mut virtual_time) = (0.0, 0.0);
+fn raft_original_speed_up(results: &[Measured]) -> Option<f64> {
+    let raft = &results.iter().find(|m| m.bench.system == "raft")?.bench;
+    let (mut wall, mut virtual_time) = (0.0f64, 0.0f64);
     for group in RAFT_ORIGINAL_GROUPS {
         let figures = raft.groups.get(group)?;
         wall += figures.wall;
@@ -122,37 +117,32 @@ fn raft_original_speed_up(results: &[SystemBench]) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use super::super::bench::GroupBench;
+    use super::super::floor::Floor;
+    use super::super::measured::{GroupBench, SystemBench};
     use super::*;
 
-    fn system(name: &str, wall_per_seed: f64, polls: u64) -> SystemBench {
-        SystemBench {
-            system: name.into(),
-            scenarios: 1,
-            seeds: 1,
-            failures: 0,
-            wall_per_seed: vec![wall_per_seed],
-            virtual_per_seed: vec![100.0],
-            own_work: 0.0,
-            groups: BTreeMap::new(),
-            events: 0,
-            rpcs: 0,
-            polls,
-            spawns: 0,
-            datagrams: 0,
-            wall_total: wall_per_seed,
-            peak_rss_kib: None,
-        }
-    }
-
-    fn floor() -> Floor {
-        Floor {
-            per_event: 1e-6,
-            per_poll: 1e-7,
-            per_spawn: 0.0,
-            per_datagram: 0.0,
+    /// One seed of `name`: `wall_per_seed` seconds for `polls` polls.
+    fn system(name: &str, wall_per_seed: f64, polls: u64) -> Measured {
+        Measured {
+            bench: SystemBench {
+                system: name.into(),
+                scenarios: 1,
+                seeds: 1,
+                wall_per_seed: vec![wall_per_seed],
+                virtual_per_seed: vec![100.0],
+                own_per_seed: vec![0.0],
+                polls_per_seed: vec![polls],
+                spawns_per_seed: vec![0],
+                datagrams_per_seed: vec![0],
+                wall_total: wall_per_seed,
+                ..SystemBench::default()
+            },
+            floor: Floor {
+                per_event: 1e-6,
+                per_poll: 1e-7,
+                per_spawn: 0.0,
+                per_datagram: 0.0,
+            },
         }
     }
 
@@ -168,9 +158,10 @@ mod tests {
     fn each_target_is_met_or_missed_by_its_figures() {
         let mut raft = system("raft", 0.15, 100_000);
         let group = |wall: f64, virtual_time: f64| GroupBench { wall, virtual_time };
-        raft.groups.insert("raft/4a".into(), group(0.01, 15.0));
-        raft.groups.insert("raft/4b".into(), group(0.09, 150.0));
-        raft.groups.insert("raft/swarm".into(), group(10.0, 1.0));
+        let groups = &mut raft.bench.groups;
+        groups.insert("raft/4a".into(), group(0.01, 15.0));
+        groups.insert("raft/4b".into(), group(0.09, 150.0));
+        groups.insert("raft/swarm".into(), group(10.0, 1.0));
         let results = vec![
             system("weather", 0.05, 50_000),
             system("bank", 1.5, 1_000_000),
@@ -181,7 +172,7 @@ mod tests {
             speed_up: 1.9,
             one_seed_two_jobs: vec![1.1, 1.3, 1.2],
         };
-        let targets = evaluate(&results, &floor(), Some(&jobs));
+        let targets = evaluate(&results, Some(&jobs));
         assert_eq!(targets.len(), 5);
         // 165 s of virtual time in 0.1 s; the swarm group does not count.
         assert!(met(&targets, "Raft"));
@@ -196,7 +187,7 @@ mod tests {
             speed_up: 1.5,
             one_seed_two_jobs: vec![2.5],
         };
-        let targets = evaluate(&results[..3], &floor(), Some(&slow));
+        let targets = evaluate(&results[..3], Some(&slow));
         assert!(
             !targets.iter().any(|t| t.what.contains("Raft")),
             "no Raft figures, no Raft target"
@@ -207,7 +198,7 @@ mod tests {
                 .any(|t| t.what.contains("one seed") || t.what.contains("throughput")),
             "three systems cannot say how long all four take, or how all four sweep"
         );
-        let targets = evaluate(&results, &floor(), Some(&slow));
+        let targets = evaluate(&results, Some(&slow));
         assert!(!met(&targets, "throughput"));
         assert!(!met(&targets, "--jobs 2, as"));
     }
