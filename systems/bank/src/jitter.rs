@@ -187,28 +187,8 @@ fn quotient(z: u64, divisor: u64) -> u64 {
 }
 
 /// Gives the executor one chance to run another task.
-pub fn yield_now() -> YieldNow {
-    YieldNow { yielded: false }
-}
-
-/// The future of [`yield_now`]: pending once, after waking itself.
-#[derive(Debug)]
-#[must_use = "futures do nothing unless awaited"]
-pub struct YieldNow {
-    yielded: bool,
-}
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.yielded {
-            return Poll::Ready(());
-        }
-        self.yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
+pub fn yield_now() -> Yields {
+    Yields { remaining: 1 }
 }
 
 #[cfg(test)]
