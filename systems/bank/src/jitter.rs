@@ -133,7 +133,7 @@ impl Jitter {
 }
 
 /// The future of one step: pending `remaining` times, waking itself each
-/// time, as that many `yield_now`s in a row would be.
+/// time, so that each time the executor may run other tasks first.
 ///
 /// Why not an async fn: a step is awaited four or five times per operation,
 /// a million operations per run, and most steps do not yield at all. An
