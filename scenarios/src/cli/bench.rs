@@ -235,20 +235,6 @@ fn print_table(args: &BenchArgs, results: &[Measured]) {
     let all_framework = sum(&|m| m.framework_seconds_median());
     println!();
     println!("all selected scenarios, one seed: {all_wall:.3}s wall (sum of per-system medians)");
-    let per_event: Vec<f64> = results.iter().map(|m| m.floor.per_event * 1e6).collect();
-    let range = |values: &[f64]| {
-        let (low, high) = values
-            .iter()
-            .fold((f64::MAX, 0.0f64), |(l, h), &v| (l.min(v), h.max(v)));
-        if values.len() > 1 && high - low >= 0.0005 {
-            format!("{low:.3}–{high:.3}")
-        } else {
-            format!("{high:.3}")
-        }
-    };
-    let per_spawn: Vec<f64> = results.iter().map(|m| m.floor.per_spawn * 1e6).collect();
-    let per_poll: Vec<f64> = results.iter().map(|m| m.floor.per_poll * 1e6).collect();
-    let per_datagram: Vec<f64> = results.iter().map(|m| m.floor.per_datagram * 1e6).collect();
     println!(
         "floor: bare madsim, nothing of ours, measured just before each system: {} µs per event \
          (a poll of a timers-and-messages workload) and {} µs per spawn; a system's floor is \
@@ -256,10 +242,10 @@ fn print_table(args: &BenchArgs, results: &[Measured]) {
          the system's own timers left out. Ratios are medians over the seeds. All systems \
          together (medians summed): {:.2}x the floor; the framework alone (wall time less the \
          systems' own work): {:.2}x the floor.",
-        range(&per_event),
-        range(&per_spawn),
-        range(&per_poll),
-        range(&per_datagram),
+        floor_range(results, |f| f.per_event),
+        floor_range(results, |f| f.per_spawn),
+        floor_range(results, |f| f.per_poll),
+        floor_range(results, |f| f.per_datagram),
         all_wall / all_floor.max(1e-9),
         all_framework / all_floor.max(1e-9),
     );
@@ -269,6 +255,20 @@ fn print_table(args: &BenchArgs, results: &[Measured]) {
     }
     if by_system.values().any(|&f| f > 0) {
         println!("failures per system: {by_system:?}");
+    }
+}
+
+/// One unit cost of the systems' floors in µs, as `low–high` when the
+/// machine's speed moved between them.
+fn floor_range(results: &[Measured], cost: impl Fn(&Floor) -> f64) -> String {
+    let (low, high) = results
+        .iter()
+        .map(|m| cost(&m.floor) * 1e6)
+        .fold((f64::MAX, 0.0f64), |(l, h), v| (l.min(v), h.max(v)));
+    if high - low >= 0.0005 {
+        format!("{low:.3}–{high:.3}")
+    } else {
+        format!("{high:.3}")
     }
 }
 
