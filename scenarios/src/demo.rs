@@ -16,11 +16,12 @@ pub const PREFIX: &str = "demo/";
 
 pub fn scenarios() -> Vec<Scenario> {
     vec![
-        Scenario::new("demo/rpc/lossy_counter", || Box::pin(lossy_counter())),
+        Scenario::new("demo/rpc/lossy_counter", || Box::pin(lossy_counter())).must_fail(),
         Scenario::new("demo/raft/stale_commit", || {
             Box::pin(crate::raft::stale_commit_demo())
         })
-        .time_limit(Duration::from_secs(120)),
+        .time_limit(Duration::from_secs(120))
+        .must_fail(),
     ]
 }
 

@@ -135,7 +135,7 @@ pub fn bisect(
     plan: Option<&BTreeSet<FaultId>>,
     resolution: Duration,
 ) -> Result<Bisected, String> {
-    if failing.passed() {
+    if !failing.failed() {
         return Err(format!(
             "{} passes on seed {}: nothing to bisect",
             scenario.name, failing.seed
@@ -149,7 +149,7 @@ pub fn bisect(
         };
         sim::run(scenario, failing.seed, &options)
     };
-    let bad = |r: &RunResult| !r.passed() || !r.failing_probes.is_empty();
+    let bad = |r: &RunResult| r.failed() || !r.failing_probes.is_empty();
     let noticed = failing.virtual_time;
     let probe_check = stopped(Duration::ZERO);
     if !probe_check.has_probes {

@@ -37,17 +37,14 @@ pub fn all() -> Vec<Scenario> {
     all
 }
 
-/// The scenarios whose name starts with `pattern`. `all` selects all but
-/// the `demo/` scenarios, whose planted bugs make them fail on purpose.
+/// The scenarios `pattern` selects (see [`sim::select`]: a full name
+/// selects exactly that scenario, `raft/` a path, `name*` a prefix, `all`
+/// every scenario but the demos), or an error naming the pattern.
+pub fn find(pattern: &str) -> Result<Vec<Scenario>, String> {
+    sim::select::select(&all(), pattern)
+}
+
+/// Like [`find`], with no scenario for a pattern that selects none.
 pub fn select(pattern: &str) -> Vec<Scenario> {
-    all()
-        .into_iter()
-        .filter(|s| {
-            if pattern == "all" {
-                !s.name.starts_with(demo::PREFIX)
-            } else {
-                s.name.starts_with(pattern)
-            }
-        })
-        .collect()
+    find(pattern).unwrap_or_default()
 }

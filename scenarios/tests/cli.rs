@@ -189,3 +189,84 @@ fn a_closed_pipe_ends_dst_quietly() {
         out.status
     );
 }
+
+/// The README's examples are what `dst` prints: every fenced block that
+/// starts with `$ cargo run --release -- ...` is run (in order, in one
+/// scratch folder, so that a plan written by one block is read by the
+/// next), and its other lines must be the command's output line for line.
+/// A line `...` stands for any number of lines; `wall=` times, which no two
+/// runs share, are masked.
+#[test]
+fn the_readme_examples_are_what_dst_prints() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let dir = std::env::temp_dir().join(format!("dst-readme-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut checked = 0;
+    for block in fenced_blocks(&readme) {
+        let Some(command) = block
+            .first()
+            .and_then(|l| l.strip_prefix("$ cargo run --release -- "))
+        else {
+            continue;
+        };
+        let out = Command::new(env!("CARGO_BIN_EXE_dst"))
+            .args(command.split_whitespace())
+            .current_dir(&dir)
+            .output()
+            .expect("dst runs");
+        let actual: Vec<String> = text(&out.stdout).lines().map(mask_wall).collect();
+        let expected: Vec<String> = block[1..].iter().map(|l| mask_wall(l)).collect();
+        assert!(
+            lines_match(&expected, &actual),
+            "README block `{command}` is not what dst prints:\n--- README\n{}\n--- dst\n{}",
+            expected.join("\n"),
+            actual.join("\n")
+        );
+        checked += 1;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(checked >= 4, "only {checked} README examples found");
+}
+
+/// The lines of every ``` block, without their common indentation.
+fn fenced_blocks(markdown: &str) -> Vec<Vec<String>> {
+    let mut blocks = Vec::new();
+    let mut current: Option<(usize, Vec<String>)> = None;
+    for line in markdown.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if line.trim_start().starts_with("```") {
+            match current.take() {
+                Some((_, lines)) => blocks.push(lines),
+                None => current = Some((indent, Vec::new())),
+            }
+        } else if let Some((indent, lines)) = &mut current {
+            lines.push(line.get(*indent..).unwrap_or("").trim_end().to_string());
+        }
+    }
+    blocks
+}
+
+fn mask_wall(line: &str) -> String {
+    line.split(' ')
+        .map(|w| if w.starts_with("wall=") { "wall=*" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end()
+        .to_string()
+}
+
+/// Whether `actual` is `expected`, where an expected `...` line matches any
+/// run of lines (leading spaces ignored on it).
+fn lines_match(expected: &[String], actual: &[String]) -> bool {
+    match expected.split_first() {
+        None => actual.is_empty(),
+        Some((first, rest)) if first.trim() == "..." => {
+            (0..=actual.len()).any(|skip| lines_match(rest, &actual[skip..]))
+        }
+        Some((first, rest)) => {
+            actual.first().is_some_and(|a| a == first) && lines_match(rest, &actual[1..])
+        }
+    }
+}

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use sim::seeds::{self, CorpusEntry};
+use sim::seeds::{self, CorpusEntry, EnvSeeds};
 use sim::{report, RunOptions, Scenario};
 
 fn main() {
@@ -49,8 +49,10 @@ fn main() {
                 .filter(|c| c.scenario == scenario.name)
                 .cloned()
                 .collect();
-            if scenario.name.starts_with(scenarios::demo::PREFIX) {
-                return Trial::test(scenario.name, move || demo_trial(&scenario));
+            if scenario.must_fail {
+                return Trial::test(scenario.name, move || {
+                    must_fail_trial(&scenario, explicit.as_ref())
+                });
             }
             Trial::test(scenario.name, move || {
                 run_trial(&scenario, explicit, &corpus)
@@ -60,17 +62,27 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-/// A demo scenario has a planted bug: it must fail on some seed in 0..50.
-fn demo_trial(scenario: &Scenario) -> Result<(), Failed> {
-    let failing = (0..50).find(|&seed| !sim::run(scenario, seed, &RunOptions::default()).passed());
+/// A scenario with a planted bug must fail on some seed: of `SEEDS=a..b`
+/// if given, else of 0..50. `SEED=n` replays that one seed like any other
+/// scenario's, so that the replay line printed for its failure reproduces
+/// the failure (a failed test with its report), not "caught".
+fn must_fail_trial(scenario: &Scenario, explicit: Option<&EnvSeeds>) -> Result<(), Failed> {
+    let seeds = match explicit {
+        Some(one @ EnvSeeds::One(_)) => return run_trial(scenario, Some(one.clone()), &[]),
+        Some(EnvSeeds::Range(range)) => range.clone(),
+        None => 0..50,
+    };
+    let failing = seeds
+        .clone()
+        .find(|&seed| !sim::run(scenario, seed, &RunOptions::default()).passed());
     match failing {
         Some(seed) => {
             println!("{}: planted bug caught on seed {seed}", scenario.name);
             Ok(())
         }
         None => Err(format!(
-            "{}: the planted bug was not caught on seeds 0..50",
-            scenario.name
+            "{}: the planted bug was not caught on seeds {}..{}",
+            scenario.name, seeds.start, seeds.end
         )
         .into()),
     }
@@ -78,7 +90,7 @@ fn demo_trial(scenario: &Scenario) -> Result<(), Failed> {
 
 fn run_trial(
     scenario: &Scenario,
-    explicit: Option<Vec<u64>>,
+    explicit: Option<EnvSeeds>,
     corpus: &[CorpusEntry],
 ) -> Result<(), Failed> {
     let options = RunOptions::default();
@@ -97,7 +109,7 @@ fn run_trial(
     };
     match explicit {
         Some(seeds) => {
-            for seed in seeds {
+            for seed in seeds.seeds() {
                 check(seed)?;
             }
         }

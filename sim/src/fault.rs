@@ -63,9 +63,27 @@ thread_local! {
     static STATE: RefCell<FaultState> = RefCell::new(FaultState::default());
 }
 
+/// Every kind of fault point, as plans and coverage name them.
+pub const KINDS: [&str; 7] = [
+    "drop_request",
+    "drop_reply",
+    "long_reorder",
+    "crash",
+    "isolate",
+    "cut_link",
+    "partition",
+];
+
 /// Decides one fault point: whether the fault `kind` happens, given the
 /// seeded decision `fires`.
 pub fn decide(kind: &'static str, fires: bool) -> bool {
+    inject(kind, fires).is_some()
+}
+
+/// Like [`decide`], naming the fault that happens, so that the trace line
+/// that shows it can carry the same name as plans and `dst shrink` do.
+pub fn inject(kind: &'static str, fires: bool) -> Option<FaultId> {
+    debug_assert!(KINDS.contains(&kind), "unknown fault kind {kind:?}");
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         let slot = s.next_seq.entry(kind).or_insert(0);
@@ -78,19 +96,21 @@ pub fn decide(kind: &'static str, fires: bool) -> bool {
                 seq,
             }),
         };
-        if happens {
-            let at_us = madsim::time::TimeHandle::try_current()
-                .map(|t| t.elapsed().as_micros() as u64)
-                .unwrap_or_default();
-            s.fired.push(Fired {
-                id: FaultId {
-                    kind: kind.to_string(),
-                    seq,
-                },
-                at_us,
-            });
+        if !happens {
+            return None;
         }
-        happens
+        let at_us = madsim::time::TimeHandle::try_current()
+            .map(|t| t.elapsed().as_micros() as u64)
+            .unwrap_or_default();
+        let id = FaultId {
+            kind: kind.to_string(),
+            seq,
+        };
+        s.fired.push(Fired {
+            id: id.clone(),
+            at_us,
+        });
+        Some(id)
     })
 }
 
@@ -144,11 +164,24 @@ impl Plan {
         self.faults.iter().map(|f| f.id.clone()).collect()
     }
 
-    /// Reads a plan file, with an error naming the file and the problem.
+    /// Reads a plan file, with an error naming the file and the problem: a
+    /// fault of a kind no fault point has (a typo) is malformed, not a
+    /// fault point that "no longer exists".
     pub fn load(path: &std::path::Path) -> Result<Plan, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read plan {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("malformed plan {}: {e}", path.display()))
+        let plan: Plan = serde_json::from_str(&text)
+            .map_err(|e| format!("malformed plan {}: {e}", path.display()))?;
+        if let Some(bad) = plan.faults.iter().find(|f| !KINDS.contains(&f.id.kind.as_str())) {
+            return Err(format!(
+                "malformed plan {}: unknown fault kind {:?} in {} (known kinds: {})",
+                path.display(),
+                bad.id.kind,
+                bad.id,
+                KINDS.join(", ")
+            ));
+        }
+        Ok(plan)
     }
 
     /// Writes the plan through a temporary file and a rename, so that a

@@ -31,6 +31,8 @@
 //! - **Faults** ([`fault`]): every injected fault passes [`fault::decide`], for
 //!   coverage and shrinking.
 //! - **Reports** ([`report`]): result lines, failure reports with replay commands.
+//! - **Selection** ([`select`]): which scenarios a pattern names; a full
+//!   name selects exactly one.
 //! - **Seeds** ([`seeds`]): `SEED`, `SEEDS=a..b`, and the corpus in `seeds/`.
 //! - **Own work** ([`work`]): a system marks its computation between events
 //!   with [`work::own`], so that `dst bench` can tell it from the framework's
@@ -87,13 +89,14 @@ pub mod rpc;
 pub mod runner;
 mod scenario;
 pub mod seeds;
+pub mod select;
 pub mod snapshot;
 pub mod trace;
 pub mod work;
 
 pub use madsim::{task, time};
 pub use persister::Persister;
-pub use runner::{run, RunOptions, RunResult};
+pub use runner::{run, RunOptions, RunResult, Verdict};
 pub use scenario::{
     Body, BodyFuture, Failure, FailureKind, Result, Scenario, Summary, DEFAULT_SEED,
     DEFAULT_TIME_LIMIT,

@@ -3,6 +3,8 @@
 //! `PASS raft/4a/initial_election seed=7 virtual=5.112s wall=0.004s events=1234 rpcs=56 bytes=7890 trace=0123456789abcdef`
 //! A failure line starts with `FAIL`, has the same fields, then ` :: ` and
 //! the first line of the message; the full report follows on later lines.
+//! A run cut short by `--until` is neither: its line starts with `STOPPED`
+//! and ends with ` :: stopped at T` and whether its probes held there.
 
 use std::fmt::Write as _;
 
@@ -15,7 +17,7 @@ pub const REPORT_TAIL: usize = 40;
 pub fn result_line(r: &RunResult) -> String {
     let mut line = format!(
         "{} {} seed={} virtual={:.3}s wall={:.3}s events={} rpcs={} bytes={} trace={:016x}",
-        if r.passed() { "PASS" } else { "FAIL" },
+        r.verdict(),
         r.scenario,
         r.seed,
         r.virtual_time.as_secs_f64(),
@@ -26,6 +28,17 @@ pub fn result_line(r: &RunResult) -> String {
         r.trace_hash,
     );
     match &r.outcome {
+        Ok(_) if r.stopped_at.is_some() => {
+            let at = r.stopped_at.unwrap_or_default().as_secs_f64();
+            let _ = write!(line, " :: stopped at {at:.6}s; ");
+            match (r.has_probes, r.failing_probes.first()) {
+                (false, _) => line.push_str("no consistency probe registered"),
+                (true, None) => line.push_str("every probe holds"),
+                (true, Some((name, why))) => {
+                    let _ = write!(line, "probe {name} fails: {why}");
+                }
+            }
+        }
         Ok(summary) => {
             for (k, v) in &summary.fields {
                 let _ = write!(line, " {k}={v}");

@@ -174,8 +174,9 @@ impl ClientEnd {
         }
         if !reliable {
             sleep_ms(thread_rng().gen_range(0..27)).await;
-            if fault::decide("drop_request", thread_rng().gen_range(0..1000) < 100) {
-                tracing::debug!(target: "sim::rpc", to, rpc, "request dropped");
+            let fires = thread_rng().gen_range(0..1000) < 100;
+            if let Some(fault) = fault::inject("drop_request", fires) {
+                tracing::debug!(target: "sim::rpc", to, rpc, fault = %fault, "request dropped");
                 return Err(RpcError::RequestDropped);
             }
         }
@@ -187,9 +188,12 @@ impl ClientEnd {
                 return Err(e);
             }
         };
-        if !reliable && fault::decide("drop_reply", thread_rng().gen_range(0..1000) < 100) {
-            tracing::debug!(target: "sim::rpc", to, rpc, "reply dropped");
-            return Err(RpcError::ReplyDropped);
+        if !reliable {
+            let fires = thread_rng().gen_range(0..1000) < 100;
+            if let Some(fault) = fault::inject("drop_reply", fires) {
+                tracing::debug!(target: "sim::rpc", to, rpc, fault = %fault, "reply dropped");
+                return Err(RpcError::ReplyDropped);
+            }
         }
         if long_reordering {
             let fires = thread_rng().gen_range(0..900) < 600;

@@ -27,8 +27,9 @@ use std::collections::BTreeMap;
 pub struct RunOptions {
     /// Real-time guard: a run still going after this is stopped and fails.
     pub wall_limit: Duration,
-    /// Stop the run at this virtual instant (it then counts as passed unless
-    /// it failed before), dump the inspectors and evaluate the probes.
+    /// Stop the run at this virtual instant (its verdict is then
+    /// [`Verdict::Stopped`] unless it failed before), dump the inspectors
+    /// and evaluate the probes.
     pub until: Option<Duration>,
     /// Replay a fault plan: exactly these faults happen (None: as seeded).
     pub plan: Option<BTreeSet<FaultId>>,
@@ -84,9 +85,46 @@ pub struct RunResult {
     pub has_probes: bool,
 }
 
+/// What became of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The scenario ran to its end and every check held.
+    Pass,
+    /// A check failed, something panicked, or a limit ran out.
+    Fail,
+    /// Stopped by [`RunOptions::until`] before it ended and before it
+    /// failed: neither a pass nor a fail. Whether the state was consistent
+    /// there is [`RunResult::failing_probes`].
+    Stopped,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::Stopped => "STOPPED",
+        })
+    }
+}
+
 impl RunResult {
+    pub fn verdict(&self) -> Verdict {
+        match (&self.outcome, self.stopped_at) {
+            (Err(_), _) => Verdict::Fail,
+            (Ok(_), Some(_)) => Verdict::Stopped,
+            (Ok(_), None) => Verdict::Pass,
+        }
+    }
+
+    /// Ran to its end and passed (a run cut short by `until` did not).
     pub fn passed(&self) -> bool {
-        self.outcome.is_ok()
+        self.verdict() == Verdict::Pass
+    }
+
+    /// Failed (before `until`, if it was cut short).
+    pub fn failed(&self) -> bool {
+        self.outcome.is_err()
     }
 
     pub fn failure(&self) -> Option<&Failure> {

@@ -28,6 +28,10 @@ pub struct Scenario {
     pub time_limit: Duration,
     pub default_seed: u64,
     pub body: Body,
+    /// A planted bug: the scenario exists to fail (a demo for the tools, a
+    /// check that a suite has teeth). `all` leaves it out, and the test
+    /// harness requires it to fail on some seed.
+    pub must_fail: bool,
 }
 
 impl Scenario {
@@ -45,7 +49,14 @@ impl Scenario {
             time_limit: DEFAULT_TIME_LIMIT,
             default_seed: DEFAULT_SEED,
             body,
+            must_fail: false,
         }
+    }
+
+    /// Marks a scenario with a planted bug (see [`Scenario::must_fail`]).
+    pub fn must_fail(mut self) -> Self {
+        self.must_fail = true;
+        self
     }
 
     /// Sets the virtual-time limit (the original test's real-time limit).
@@ -86,6 +97,9 @@ fn valid_name(name: &str) -> bool {
         })
 }
 
+/// The fields every result line has (see `report::result_line`).
+pub const RESERVED_KEYS: [&str; 7] = ["seed", "virtual", "wall", "events", "rpcs", "bytes", "trace"];
+
 /// Figures a passing run reports beside the framework's own (the original
 /// tests' "Passed" line: peers, RPCs, commands, ...). Ordered by key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -98,11 +112,17 @@ impl Summary {
         Summary::default()
     }
 
-    /// Adds a field; a key must be one word so that result lines stay parseable.
+    /// Adds a field; a key must be one word so that result lines stay
+    /// parseable, and not one of the framework's own fields
+    /// ([`RESERVED_KEYS`]), so that no key appears twice in a line.
     pub fn with(mut self, key: &str, value: impl fmt::Display) -> Self {
         assert!(
             !key.is_empty() && !key.contains(char::is_whitespace) && !key.contains('='),
             "summary key {key:?} must be one word"
+        );
+        assert!(
+            !RESERVED_KEYS.contains(&key),
+            "summary key {key:?} is one of the result line's own fields {RESERVED_KEYS:?}: name it after what it counts"
         );
         self.fields.insert(key.to_string(), value.to_string());
         self

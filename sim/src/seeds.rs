@@ -122,19 +122,42 @@ pub fn load_corpus(dir: &Path) -> Result<Vec<CorpusEntry>, SeedError> {
     Ok(all)
 }
 
+/// Seeds a user asked for in the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvSeeds {
+    /// `SEED=n`: replay one run.
+    One(u64),
+    /// `SEEDS=a..b`: explore a range. Kept as a range, never a list, so that
+    /// `SEEDS=0..100000000` costs no memory up front.
+    Range(Range<u64>),
+}
+
+impl EnvSeeds {
+    /// The seeds, in order.
+    pub fn seeds(&self) -> Range<u64> {
+        match self {
+            // parse_seed caps nothing, so n + 1 may overflow: saturate, and
+            // the last seed (u64::MAX) is then dropped, which a seed of
+            // u64::MAX never hits in practice but must not panic on.
+            EnvSeeds::One(n) => *n..n.saturating_add(1),
+            EnvSeeds::Range(r) => r.clone(),
+        }
+    }
+}
+
 /// The seeds `cargo test` runs for a scenario, from the environment:
 /// `SEED=n`, or every seed of `SEEDS=a..b`, or None (then: the default seed
 /// plus the corpus).
-pub fn from_env() -> Result<Option<Vec<u64>>, SeedError> {
+pub fn from_env() -> Result<Option<EnvSeeds>, SeedError> {
     let seed = std::env::var("SEED").ok();
     let seeds = std::env::var("SEEDS").ok();
     match (seed, seeds) {
         (Some(_), Some(_)) => Err(SeedError("set SEED or SEEDS, not both".to_string())),
         (Some(s), None) => parse_seed(&s)
-            .map(|n| Some(vec![n]))
+            .map(|n| Some(EnvSeeds::One(n)))
             .map_err(|e| SeedError(format!("SEED: {e}"))),
         (None, Some(s)) => parse_range(&s)
-            .map(|r| Some(r.collect()))
+            .map(|r| Some(EnvSeeds::Range(r)))
             .map_err(|e| SeedError(format!("SEEDS: {e}"))),
         (None, None) => Ok(None),
     }

@@ -8,7 +8,10 @@ use clap::Args;
 use sim::fault::Plan;
 use sim::{report, RunOptions, Scenario};
 
-use super::{parse_duration_arg, parse_seed_arg, seed_and_plan, selected, usage, UsageError};
+use super::{
+    check_output_path, parse_duration_arg, parse_seed_arg, seed_and_plan, selected, usage,
+    UsageError,
+};
 use crate::investigate;
 
 #[derive(Args, Debug)]
@@ -38,11 +41,12 @@ pub struct BisectArgs {
     resolution: Duration,
 }
 
+/// The scenario named exactly `name`: shrink, bisect and timeline take one.
 pub(crate) fn one_scenario(name: &str) -> Result<Scenario, UsageError> {
     let chosen = selected(name)?;
     chosen.into_iter().find(|s| s.name == name).ok_or_else(|| {
         usage(format!(
-            "{name:?} is not a scenario name (see `dst list {name}`)"
+            "{name:?} is not one scenario's name (see `dst list {name}`)"
         ))
     })
 }
@@ -56,15 +60,7 @@ pub fn shrink(args: ShrinkArgs) -> Result<i32, UsageError> {
             args.seed
         ))
     });
-    if let Some(folder) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !folder.is_dir() {
-            return Err(usage(format!(
-                "--out {}: folder {} does not exist",
-                out.display(),
-                folder.display()
-            )));
-        }
-    }
+    check_output_path("--out", &out)?;
     let failing = sim::run(&scenario, args.seed, &RunOptions::default());
     println!("{}", report::result_line(&failing));
     if failing.passed() {
@@ -118,7 +114,7 @@ pub fn bisect(args: BisectArgs) -> Result<i32, UsageError> {
     };
     let failing = sim::run(&scenario, seed, &options);
     println!("{}", report::result_line(&failing));
-    if failing.passed() {
+    if !failing.failed() {
         eprintln!(
             "dst: {} passes on seed {seed}: nothing to bisect",
             scenario.name

@@ -29,7 +29,7 @@ pub struct Cli {
 enum Command {
     /// List scenario names, one per line.
     List {
-        /// Select names starting with this (`all` for all).
+        /// A name, a path (`raft/`), a prefix (`raft/4b/fig*`) or `all`.
         #[arg(default_value = "all")]
         pattern: String,
     },
@@ -89,13 +89,7 @@ pub fn main() -> i32 {
 
 /// The scenarios a pattern selects, or a usage error naming the pattern.
 pub fn selected(pattern: &str) -> Result<Vec<Scenario>, UsageError> {
-    let chosen = crate::select(pattern);
-    if chosen.is_empty() {
-        return Err(usage(format!(
-            "no scenario matches {pattern:?} (names start with a system, e.g. `raft/`; see `dst list`)"
-        )));
-    }
-    Ok(chosen)
+    crate::find(pattern).map_err(usage)
 }
 
 fn list(pattern: &str) -> Result<i32, UsageError> {
@@ -129,6 +123,37 @@ pub(crate) fn seed_and_plan(
     Ok((seed, plan))
 }
 
+/// Checks, before any run, that an output file (`--record`, `--out`) can be
+/// written: its folder exists, it is not a folder, and a file can be created
+/// beside it. A long run must not end in a lost result.
+pub(crate) fn check_output_path(flag: &str, path: &std::path::Path) -> Result<(), UsageError> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(usage(format!("{flag} {shown} is a folder, not a file")));
+    }
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if !folder.is_dir() {
+        return Err(usage(format!(
+            "{flag} {shown}: folder {} does not exist",
+            folder.display()
+        )));
+    }
+    let probe = folder.join(format!(".dst-write-check-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(usage(format!(
+            "{flag} {shown}: cannot write in {}: {e}",
+            folder.display()
+        ))),
+    }
+}
+
 pub(crate) fn parse_seed_arg(text: &str) -> Result<u64, String> {
     sim::seeds::parse_seed(text).map_err(|e| e.to_string())
 }
@@ -136,6 +161,10 @@ pub(crate) fn parse_seed_arg(text: &str) -> Result<u64, String> {
 pub(crate) fn parse_range_arg(text: &str) -> Result<std::ops::Range<u64>, String> {
     sim::seeds::parse_range(text).map_err(|e| e.to_string())
 }
+
+/// The longest `--until` (or other virtual duration) taken: far beyond any
+/// scenario's time limit, and far from where virtual instants overflow.
+const MAX_DURATION_SECS: f64 = 365.0 * 24.0 * 3600.0;
 
 /// Parses a virtual duration: `5s`, `1500ms`, `2.5s`, or plain seconds.
 pub(crate) fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
@@ -148,7 +177,12 @@ pub(crate) fn parse_duration_arg(text: &str) -> Result<std::time::Duration, Stri
         (t, 1.0)
     };
     match number.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(std::time::Duration::from_secs_f64(v * scale)),
+        Ok(v) if v.is_finite() && v >= 0.0 && v * scale <= MAX_DURATION_SECS => {
+            Ok(std::time::Duration::from_secs_f64(v * scale))
+        }
+        Ok(v) if v.is_finite() && v > 0.0 => Err(format!(
+            "duration {text:?} is too long: at most {MAX_DURATION_SECS}s (365 days)"
+        )),
         _ => Err(format!(
             "malformed duration {text:?}: expected e.g. 5s, 1500ms or 2.5"
         )),

@@ -44,15 +44,24 @@ pub struct MrArgs {
     /// Run mrsequential instead: one process, all output in mr-out-0.
     #[arg(long, conflicts_with = "crash")]
     sequential: bool,
+    /// credit: skip rows that are not `id,agency,year,score` (each file's
+    /// count is reported) instead of refusing the job.
+    #[arg(long)]
+    skip_malformed: bool,
     /// Input files, one map task each; Map sees each by its file name.
     #[arg(required = true)]
     files: Vec<PathBuf>,
 }
 
 pub fn mr(args: MrArgs) -> Result<i32, UsageError> {
+    check_out_dir(&args.out)?;
+    let files = read_inputs(&args.files)?;
+    if args.app == "credit" {
+        check_credit_rows(&files, args.skip_malformed)?;
+    }
     let spec = JobSpec {
         app: args.app.clone(),
-        files: read_inputs(&args.files)?,
+        files,
         workers: args.workers,
         n_reduce: args.n_reduce,
         seed: args.seed,
@@ -102,7 +111,35 @@ pub fn mr(args: MrArgs) -> Result<i32, UsageError> {
     Ok(0)
 }
 
-/// Every input, read in full before the job starts.
+/// `--out` must be a folder, or a path where one can be made: checked
+/// before the job, so that a job's result is never lost at the end.
+fn check_out_dir(out: &Path) -> Result<(), UsageError> {
+    if out.exists() {
+        if !out.is_dir() {
+            return Err(usage(format!(
+                "--out {} exists and is not a folder",
+                out.display()
+            )));
+        }
+        return Ok(());
+    }
+    let existing = out
+        .ancestors()
+        .skip(1)
+        .find(|a| a.as_os_str().is_empty() || a.exists());
+    match existing {
+        Some(a) if !a.as_os_str().is_empty() && !a.is_dir() => Err(usage(format!(
+            "--out {}: {} is not a folder",
+            out.display(),
+            a.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Every input, read in full before the job starts. The applications read
+/// text: an input that is not UTF-8 (or holds NUL bytes) is refused, naming
+/// the file and the byte; an empty one is allowed with a note.
 fn read_inputs(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, UsageError> {
     paths
         .iter()
@@ -113,11 +150,68 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, UsageError> 
                 .ok_or_else(|| {
                     usage(format!("input {} has no usable file name", path.display()))
                 })?;
+            if path.is_dir() {
+                return Err(usage(format!("input {} is a folder", path.display())));
+            }
             let bytes = fs::read(path)
                 .map_err(|error| usage(format!("cannot read input {}: {error}", path.display())))?;
+            check_text(path, &bytes)?;
+            if bytes.is_empty() {
+                eprintln!("dst mr: note: input {} is empty", path.display());
+            }
             Ok((name.to_string(), bytes))
         })
         .collect()
+}
+
+fn check_text(path: &Path, bytes: &[u8]) -> Result<(), UsageError> {
+    if let Err(error) = std::str::from_utf8(bytes) {
+        return Err(usage(format!(
+            "input {} is not UTF-8 text (byte {} is invalid); the applications read text",
+            path.display(),
+            error.valid_up_to()
+        )));
+    }
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(usage(format!(
+            "input {} is binary (a NUL byte at {at}); the applications read text",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Rows the credit application cannot read would silently change its
+/// answer: refuse them, naming each file's first bad line, unless the user
+/// asks to skip them (then say how many were skipped).
+fn check_credit_rows(files: &[(String, Vec<u8>)], skip: bool) -> Result<(), UsageError> {
+    let mut problems = Vec::new();
+    for (name, bytes) in files {
+        let text = std::str::from_utf8(bytes).expect("checked by read_inputs");
+        let scan = mapreduce::apps::credit::scan(text);
+        if let Some(first) = scan.malformed.first() {
+            problems.push(format!(
+                "{name}: {} malformed row(s), the first at line {}: {}",
+                scan.malformed.len(),
+                first.line,
+                first.reason
+            ));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    if skip {
+        for problem in &problems {
+            eprintln!("dst mr: skipping {problem}");
+        }
+        return Ok(());
+    }
+    Err(usage(format!(
+        "credit inputs have rows it cannot read (expected `{}`; --skip-malformed skips them):\n  {}",
+        mapreduce::apps::credit::HEADER,
+        problems.join("\n  ")
+    )))
 }
 
 /// Write each output under a temporary name, sync it, rename it into place,
@@ -154,6 +248,7 @@ mod tests {
             seed: 1,
             crash: false,
             sequential: false,
+            skip_malformed: false,
             files,
         }
     }
@@ -176,6 +271,38 @@ mod tests {
         let error = mr(args(&out, vec![good, dir.join("absent.txt")])).unwrap_err();
         assert!(error.0.contains("absent.txt"), "{}", error.0);
         assert!(!out.exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Inputs that would silently change the answer, or a result that could
+    /// not be written, are refused before the job runs (exit 2).
+    #[test]
+    fn bad_inputs_and_outputs_are_refused_up_front() {
+        let dir = scratch("bad");
+        let text = dir.join("a.txt");
+        fs::write(&text, "some words").unwrap();
+        let binary = dir.join("b.bin");
+        fs::write(&binary, [0x66, 0xff, 0xfe]).unwrap();
+        let error = mr(args(&dir.join("out"), vec![text.clone(), binary])).unwrap_err();
+        assert!(error.0.contains("b.bin") && error.0.contains("UTF-8"), "{}", error.0);
+        let nul = dir.join("c.txt");
+        fs::write(&nul, b"a\0b").unwrap();
+        let error = mr(args(&dir.join("out"), vec![nul])).unwrap_err();
+        assert!(error.0.contains("NUL"), "{}", error.0);
+        let error = mr(args(&text, vec![text.clone()])).unwrap_err();
+        assert!(error.0.contains("not a folder"), "{}", error.0);
+
+        let csv = dir.join("data.csv");
+        fs::write(&csv, "User ID,Agency,Year,Credit Score\n1,A,2023,500\n2,B,20x3,500\n").unwrap();
+        let mut credit = args(&dir.join("credit"), vec![csv.clone()]);
+        credit.app = "credit".into();
+        let error = mr(credit).unwrap_err();
+        assert!(error.0.contains("data.csv") && error.0.contains("line 3"), "{}", error.0);
+        assert!(!dir.join("credit").exists(), "nothing written");
+        let mut skipping = args(&dir.join("credit"), vec![csv]);
+        skipping.app = "credit".into();
+        skipping.skip_malformed = true;
+        assert_eq!(mr(skipping).unwrap(), 0);
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -12,7 +12,10 @@ use clap::Args;
 use sim::fault::{plan_applies, Plan};
 use sim::{report, RunOptions, RunResult};
 
-use super::{parse_duration_arg, parse_seed_arg, seed_and_plan, selected, usage, UsageError};
+use super::{
+    check_output_path, parse_duration_arg, parse_seed_arg, seed_and_plan, selected, usage,
+    UsageError,
+};
 
 /// Exit status for `git bisect run`: this commit cannot be tested.
 pub const PLAN_DOES_NOT_APPLY: i32 = 125;
@@ -61,6 +64,9 @@ pub fn run(args: RunArgs) -> Result<i32, UsageError> {
             }
         }
     }
+    if let Some(path) = &args.record {
+        check_output_path("--record", path)?;
+    }
     let options = RunOptions {
         until: args.until,
         plan: plan.as_ref().map(Plan::fault_set),
@@ -95,7 +101,10 @@ pub fn run(args: RunArgs) -> Result<i32, UsageError> {
                 return Ok(PLAN_DOES_NOT_APPLY);
             }
         }
-        failed |= !result.passed();
+        // Stopped by --until: "bad" when the state is already inconsistent
+        // there, so that `git bisect run ... --until T` asks "is the state
+        // at T consistent?".
+        failed |= result.failed() || !result.failing_probes.is_empty();
     }
     Ok(if failed { 1 } else { 0 })
 }
@@ -107,9 +116,6 @@ fn print_result(args: &RunArgs, result: &RunResult) {
         }
     }
     println!("{}", report::result_line(result));
-    if let Some(at) = result.stopped_at {
-        println!("stopped at virtual time {:.6}s", at.as_secs_f64());
-    }
     if args.dump {
         for (name, text) in &result.dump {
             println!("[{name}]");
@@ -124,7 +130,7 @@ fn print_result(args: &RunArgs, result: &RunResult) {
             println!("probe {name} FAILS: {why}");
         }
     }
-    if !result.passed() {
+    if result.failed() {
         print!("{}", report::failure_report(result));
     }
 }

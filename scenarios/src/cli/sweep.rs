@@ -308,8 +308,8 @@ fn print_summary(s: &SweepSummary) {
         println!("failure groups (by signature, smallest seed first):");
         for g in &s.groups {
             println!(
-                "  {} runs  {}  smallest seed {}  {}\n    replay: {}",
-                g.runs,
+                "  {}  {}  smallest seed {}  {}\n    replay: {}",
+                runs(g.runs),
                 g.scenario,
                 g.smallest_seed,
                 first_line(&g.signature),
@@ -329,9 +329,14 @@ fn print_summary(s: &SweepSummary) {
         );
     }
     println!(
-        "sweep: {} runs, {} passed, {} failed, wall={:.3}s, virtual={:.3}s",
-        s.runs, s.passed, s.failed, s.wall_secs, s.virtual_secs
+        "sweep: {}, {} passed, {} failed, wall={:.3}s, virtual={:.3}s",
+        runs(s.runs), s.passed, s.failed, s.wall_secs, s.virtual_secs
     );
+}
+
+/// "1 run", "2 runs".
+fn runs(n: usize) -> String {
+    format!("{n} run{}", if n == 1 { "" } else { "s" })
 }
 
 fn first_line(text: &str) -> &str {

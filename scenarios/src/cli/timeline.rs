@@ -7,7 +7,7 @@ use sim::fault::Plan;
 use sim::{report, RunOptions};
 
 use super::investigate::one_scenario;
-use super::{parse_seed_arg, seed_and_plan, usage, UsageError};
+use super::{check_output_path, parse_seed_arg, seed_and_plan, usage, UsageError};
 
 #[derive(Args, Debug)]
 pub struct TimelineArgs {
@@ -26,15 +26,7 @@ pub struct TimelineArgs {
 
 pub fn timeline(args: TimelineArgs) -> Result<i32, UsageError> {
     let scenario = one_scenario(&args.scenario)?;
-    if let Some(folder) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !folder.is_dir() {
-            return Err(usage(format!(
-                "--out {}: folder {} does not exist",
-                args.out.display(),
-                folder.display()
-            )));
-        }
-    }
+    check_output_path("--out", &args.out)?;
     let (seed, plan) = seed_and_plan(args.seed, args.plan.as_deref())?;
     let options = RunOptions {
         plan: plan.as_ref().map(Plan::fault_set),

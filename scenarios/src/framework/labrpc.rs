@@ -182,7 +182,7 @@ async fn counts() -> sim::Result {
         "wrong total {}, expected 17",
         net::total_rpcs()
     );
-    Ok(Summary::new().with("rpcs", 17))
+    Ok(Summary::new().with("counted_rpcs", 17))
 }
 
 async fn bytes() -> sim::Result {
@@ -233,7 +233,7 @@ async fn bytes() -> sim::Result {
         received <= 17 * 5200,
         "too many bytes counted for replies: {received}"
     );
-    Ok(Summary::new().with("bytes", sent + received))
+    Ok(Summary::new().with("counted_bytes", sent + received))
 }
 
 async fn concurrent_many() -> sim::Result {
@@ -267,7 +267,7 @@ async fn concurrent_many() -> sim::Result {
         count == (CLIENTS * CALLS) as u64,
         "wrong server count {count}"
     );
-    Ok(Summary::new().with("rpcs", count))
+    Ok(Summary::new().with("counted_rpcs", count))
 }
 
 async fn unreliable() -> sim::Result {

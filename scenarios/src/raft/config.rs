@@ -563,8 +563,8 @@ impl Config {
         }
         Summary::new()
             .with("peers", self.n())
-            .with("rpcs", rpcs)
-            .with("bytes", bytes)
+            .with("test_rpcs", rpcs)
+            .with("test_bytes", bytes)
             .with("cmds", cmds)
             .with("leader_terms", self.inner.witness.leader_terms())
     }
