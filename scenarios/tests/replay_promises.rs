@@ -30,7 +30,11 @@ struct Result {
 
 fn results(text: &str) -> Vec<Result> {
     text.lines()
-        .filter(|l| ["PASS ", "FAIL ", "STOPPED "].iter().any(|v| l.starts_with(v)))
+        .filter(|l| {
+            ["PASS ", "FAIL ", "STOPPED "]
+                .iter()
+                .any(|v| l.starts_with(v))
+        })
         .map(|l| {
             let words: Vec<&str> = l.split_whitespace().collect();
             let trace = words
@@ -137,7 +141,10 @@ fn line_after<'a>(text: &'a str, label: &str) -> &'a str {
 fn printed_commands_replay_exactly_for_names_that_start_others() {
     let names = prefix_names();
     for expected in ["raft/4b/figure8", "weather/channel/k1", "weather/mutex/k10"] {
-        assert!(names.iter().any(|n| n == expected), "{expected} in {names:?}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
     }
     let dir = scratch("prefix");
     for name in &names {
@@ -165,7 +172,10 @@ fn printed_commands_replay_exactly_for_names_that_start_others() {
         assert_eq!(only_result(&replayed), original, "--plan {plan}");
         // Stopped early: one scenario, neither pass nor fail.
         let stopped = only_result(&dst(&["run", name, "--seed", "1", "--until", "1s"]));
-        assert_eq!((stopped.verdict.as_str(), &stopped.scenario), ("STOPPED", name));
+        assert_eq!(
+            (stopped.verdict.as_str(), &stopped.scenario),
+            ("STOPPED", name)
+        );
         // A sweep of the name runs that scenario alone.
         let sweep = stdout(&dst(&["sweep", name, "--seeds", "1..2"]));
         assert!(sweep.contains("sweep: 1 run, 1 passed"), "{sweep}");
@@ -195,7 +205,11 @@ fn a_failures_replay_lines_shrink_plan_and_stop_there_reproduce_it() {
     assert_eq!(only_result(&pasted), original, "{}", lines[1]);
     let harness = paste_test_line(lines[0]);
     let text = stdout(&harness);
-    assert!(!harness.status.success(), "{}: the failure replays as a failure\n{text}", lines[0]);
+    assert!(
+        !harness.status.success(),
+        "{}: the failure replays as a failure\n{text}",
+        lines[0]
+    );
     assert!(
         results(&text).contains(&original),
         "{}: the same failing run (same trace hash)\n{text}",
@@ -203,14 +217,24 @@ fn a_failures_replay_lines_shrink_plan_and_stop_there_reproduce_it() {
     );
     // shrink's printed replay of its minimal plan fails the same way.
     let plan = dir.join("lossy.plan.json");
-    let shrink = dst(&["shrink", name, "--seed", "0", "--out", plan.to_str().unwrap()]);
+    let shrink = dst(&[
+        "shrink",
+        name,
+        "--seed",
+        "0",
+        "--out",
+        plan.to_str().unwrap(),
+    ]);
     assert_eq!(shrink.status.code(), Some(0), "{}", stdout(&shrink));
     let shrink_text = stdout(&shrink);
     let replay = line_after(&shrink_text, "replay: ");
     let replayed = paste(replay);
     assert_eq!(replayed.status.code(), Some(1), "{replay}");
     let replayed = only_result(&replayed);
-    assert_eq!((replayed.verdict.as_str(), replayed.scenario.as_str()), ("FAIL", name));
+    assert_eq!(
+        (replayed.verdict.as_str(), replayed.scenario.as_str()),
+        ("FAIL", name)
+    );
     // bisect's "stop there" stops at the instant it named, inconsistent.
     let bisect = dst(&["bisect", name, "--plan", plan.to_str().unwrap()]);
     let bisect_text = stdout(&bisect);
@@ -219,7 +243,11 @@ fn a_failures_replay_lines_shrink_plan_and_stop_there_reproduce_it() {
     let stop_there = line_after(&bisect_text, "stop there: ");
     let stopped = paste(stop_there);
     let stopped_text = stdout(&stopped);
-    assert_eq!(stopped.status.code(), Some(1), "inconsistent there:\n{stopped_text}");
+    assert_eq!(
+        stopped.status.code(),
+        Some(1),
+        "inconsistent there:\n{stopped_text}"
+    );
     assert_eq!(only_result(&stopped).verdict, "STOPPED", "{stopped_text}");
     let (probe_name, why) = probe.split_once(" fails: ").expect("probe NAME fails: WHY");
     assert!(

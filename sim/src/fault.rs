@@ -172,7 +172,11 @@ impl Plan {
             .map_err(|e| format!("cannot read plan {}: {e}", path.display()))?;
         let plan: Plan = serde_json::from_str(&text)
             .map_err(|e| format!("malformed plan {}: {e}", path.display()))?;
-        if let Some(bad) = plan.faults.iter().find(|f| !KINDS.contains(&f.id.kind.as_str())) {
+        if let Some(bad) = plan
+            .faults
+            .iter()
+            .find(|f| !KINDS.contains(&f.id.kind.as_str()))
+        {
             return Err(format!(
                 "malformed plan {}: unknown fault kind {:?} in {} (known kinds: {})",
                 path.display(),

@@ -98,7 +98,9 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// The fields every result line has (see `report::result_line`).
-pub const RESERVED_KEYS: [&str; 7] = ["seed", "virtual", "wall", "events", "rpcs", "bytes", "trace"];
+pub const RESERVED_KEYS: [&str; 7] = [
+    "seed", "virtual", "wall", "events", "rpcs", "bytes", "trace",
+];
 
 /// Figures a passing run reports beside the framework's own (the original
 /// tests' "Passed" line: peers, RPCs, commands, ...). Ordered by key.

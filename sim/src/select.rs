@@ -43,7 +43,9 @@ pub fn select(scenarios: &[Scenario], pattern: &str) -> Result<Vec<Scenario>, St
             format!("{pattern}*")
         )
     } else {
-        format!("no scenario matches {pattern:?} (names start with a system, e.g. `raft/`; see `list`)")
+        format!(
+            "no scenario matches {pattern:?} (names start with a system, e.g. `raft/`; see `list`)"
+        )
     })
 }
 

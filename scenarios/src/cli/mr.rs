@@ -284,7 +284,11 @@ mod tests {
         let binary = dir.join("b.bin");
         fs::write(&binary, [0x66, 0xff, 0xfe]).unwrap();
         let error = mr(args(&dir.join("out"), vec![text.clone(), binary])).unwrap_err();
-        assert!(error.0.contains("b.bin") && error.0.contains("UTF-8"), "{}", error.0);
+        assert!(
+            error.0.contains("b.bin") && error.0.contains("UTF-8"),
+            "{}",
+            error.0
+        );
         let nul = dir.join("c.txt");
         fs::write(&nul, b"a\0b").unwrap();
         let error = mr(args(&dir.join("out"), vec![nul])).unwrap_err();
@@ -293,11 +297,19 @@ mod tests {
         assert!(error.0.contains("not a folder"), "{}", error.0);
 
         let csv = dir.join("data.csv");
-        fs::write(&csv, "User ID,Agency,Year,Credit Score\n1,A,2023,500\n2,B,20x3,500\n").unwrap();
+        fs::write(
+            &csv,
+            "User ID,Agency,Year,Credit Score\n1,A,2023,500\n2,B,20x3,500\n",
+        )
+        .unwrap();
         let mut credit = args(&dir.join("credit"), vec![csv.clone()]);
         credit.app = "credit".into();
         let error = mr(credit).unwrap_err();
-        assert!(error.0.contains("data.csv") && error.0.contains("line 3"), "{}", error.0);
+        assert!(
+            error.0.contains("data.csv") && error.0.contains("line 3"),
+            "{}",
+            error.0
+        );
         assert!(!dir.join("credit").exists(), "nothing written");
         let mut skipping = args(&dir.join("credit"), vec![csv]);
         skipping.app = "credit".into();

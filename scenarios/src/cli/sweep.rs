@@ -330,7 +330,11 @@ fn print_summary(s: &SweepSummary) {
     }
     println!(
         "sweep: {}, {} passed, {} failed, wall={:.3}s, virtual={:.3}s",
-        runs(s.runs), s.passed, s.failed, s.wall_secs, s.virtual_secs
+        runs(s.runs),
+        s.passed,
+        s.failed,
+        s.wall_secs,
+        s.virtual_secs
     );
 }
 
