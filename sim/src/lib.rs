@@ -98,6 +98,6 @@ pub use madsim::{task, time};
 pub use persister::Persister;
 pub use runner::{run, RunOptions, RunResult, Verdict};
 pub use scenario::{
-    Body, BodyFuture, Failure, FailureKind, Result, Scenario, Summary, DEFAULT_SEED,
+    intern, Body, BodyFuture, Failure, FailureKind, Result, Scenario, Summary, DEFAULT_SEED,
     DEFAULT_TIME_LIMIT,
 };

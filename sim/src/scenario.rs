@@ -85,6 +85,25 @@ impl fmt::Debug for Scenario {
     }
 }
 
+/// A scenario name made at run time (a suite registered under a prefix the
+/// caller chose, `myraft/4a/initial_election`), as the `&'static str` a
+/// [`Scenario`] holds. Each distinct name is leaked once: a process
+/// registers a bounded set of scenarios, however often it asks.
+pub fn intern(name: String) -> &'static str {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(known) = names.get(name.as_str()) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
 fn valid_name(name: &str) -> bool {
     let parts: Vec<&str> = name.split('/').collect();
     parts.len() >= 2
@@ -225,6 +244,14 @@ macro_rules! ensure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interned_name_is_leaked_once() {
+        let a = intern("myraft/4a/initial_election".to_string());
+        let b = intern("myraft/4a/initial_election".to_string());
+        assert_eq!(a, "myraft/4a/initial_election");
+        assert!(std::ptr::eq(a, b), "the second intern leaked a copy");
+    }
 
     #[test]
     fn names() {
