@@ -14,6 +14,7 @@ pub mod demo;
 pub mod framework;
 pub mod investigate;
 pub mod mapreduce;
+pub mod planted;
 pub mod raft;
 pub mod timeline;
 pub mod weather;

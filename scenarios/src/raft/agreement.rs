@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use madsim::time::sleep;
-use raft::InjectedBug;
+use raft_api::Raft;
 use sim::rand::Rng;
 use sim::{bail, Summary};
 
@@ -16,9 +16,9 @@ fn int(x: i64) -> Command {
 }
 
 /// Three commands commit, at indexes 1, 2, 3, and none before its Start.
-pub async fn basic_agree(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn basic_agree<R: Raft>() -> sim::Result<Summary> {
     let servers = 3;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4B): basic agreement");
     for index in 1..=3u64 {
         let (committed, _) = cfg.n_committed(index)?;
@@ -44,9 +44,9 @@ fn random_string(n: usize) -> String {
 
 /// Each command travels to each peer about once: ten 5000-byte commands
 /// may cost at most servers × sent + 50000 bytes.
-pub async fn rpc_bytes(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn rpc_bytes<R: Raft>() -> sim::Result<Summary> {
     let servers = 3;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4B): RPC byte count");
     cfg.one(int(99), servers, false).await?;
     let bytes0 = cfg.bytes_total();
@@ -70,9 +70,9 @@ pub async fn rpc_bytes(bug: Option<InjectedBug>) -> sim::Result<Summary> {
 
 /// Agreement continues with one follower disconnected, and it catches up
 /// when it returns.
-pub async fn fail_agree(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn fail_agree<R: Raft>() -> sim::Result<Summary> {
     let servers = 3;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4B): agreement despite follower disconnection");
     cfg.one(int(101), servers, false).await?;
     let leader = cfg.check_one_leader().await?;
@@ -91,9 +91,9 @@ pub async fn fail_agree(bug: Option<InjectedBug>) -> sim::Result<Summary> {
 
 /// With three of five followers gone nothing commits; after repair a new
 /// entry lands at index 2..=4 and commits everywhere.
-pub async fn fail_no_agree(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn fail_no_agree<R: Raft>() -> sim::Result<Summary> {
     let servers = 5;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4B): no agreement if too many followers disconnect");
     cfg.one(int(10), servers, false).await?;
     let leader = cfg.check_one_leader().await?;
@@ -130,9 +130,9 @@ pub async fn fail_no_agree(bug: Option<InjectedBug>) -> sim::Result<Summary> {
 }
 
 /// Five concurrent Starts in one term all commit.
-pub async fn concurrent_starts(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn concurrent_starts<R: Raft>() -> sim::Result<Summary> {
     let servers = 3;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4B): concurrent Start()s");
     for attempt in 0..5 {
         if attempt > 0 {
@@ -146,7 +146,7 @@ pub async fn concurrent_starts(bug: Option<InjectedBug>) -> sim::Result<Summary>
 }
 
 /// One try of TestConcurrentStarts: false when the term moved on.
-async fn concurrent_starts_once(cfg: &Config) -> sim::Result<bool> {
+async fn concurrent_starts_once<R: Raft>(cfg: &Config<R>) -> sim::Result<bool> {
     let servers = cfg.n();
     let leader = cfg.check_one_leader().await?;
     let raft = cfg.running(leader);
@@ -192,9 +192,9 @@ async fn concurrent_starts_once(cfg: &Config) -> sim::Result<bool> {
 
 /// A partitioned leader with uncommitted entries rejoins and is brought in
 /// line.
-pub async fn rejoin(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn rejoin<R: Raft>() -> sim::Result<Summary> {
     let servers = 3;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4B): rejoin of partitioned leader");
     cfg.one(int(101), servers, true).await?;
     let leader1 = cfg.check_one_leader().await?;
@@ -213,9 +213,9 @@ pub async fn rejoin(bug: Option<InjectedBug>) -> sim::Result<Summary> {
 }
 
 /// Leaders must back up quickly over long divergent follower logs.
-pub async fn backup(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn backup<R: Raft>() -> sim::Result<Summary> {
     let servers = 5;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4B): leader backs up quickly over incorrect follower logs");
     cfg.one(int(rand_int()), servers, true).await?;
 
@@ -273,11 +273,11 @@ pub async fn backup(bug: Option<InjectedBug>) -> sim::Result<Summary> {
 
 /// RPC budgets: [1, 30] to elect, at most 42 for 10 entries, at most 60
 /// for a second of idleness (the heartbeat rate).
-pub async fn count(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn count<R: Raft>() -> sim::Result<Summary> {
     let servers = 3;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4B): RPC counts aren't too high");
-    let rpcs = |cfg: &Config| (0..servers).map(|j| cfg.rpc_count(j)).sum::<u64>();
+    let rpcs = |cfg: &Config<R>| (0..servers).map(|j| cfg.rpc_count(j)).sum::<u64>();
 
     cfg.check_one_leader().await?;
     let total1 = rpcs(&cfg);
@@ -310,9 +310,9 @@ pub async fn count(bug: Option<InjectedBug>) -> sim::Result<Summary> {
 
 /// One try of TestCount's agreement phase: the RPC total after it, or
 /// None when the term changed.
-async fn count_agreement_once(
-    cfg: &Config,
-    rpcs: &impl Fn(&Config) -> u64,
+async fn count_agreement_once<R: Raft>(
+    cfg: &Config<R>,
+    rpcs: &impl Fn(&Config<R>) -> u64,
 ) -> sim::Result<Option<u64>> {
     let servers = cfg.n();
     let leader = cfg.check_one_leader().await?;

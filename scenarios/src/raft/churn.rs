@@ -8,23 +8,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use madsim::time::sleep;
-use raft::InjectedBug;
+use raft_api::Raft;
 use sim::rand::Rng;
 use sim::{bail, Summary};
 
 use super::config::{make_config, rand_int, Command, Config, ELECTION_TIMEOUT};
 
-pub async fn reliable_churn(bug: Option<InjectedBug>) -> sim::Result<Summary> {
-    churn(false, bug).await
+pub async fn reliable_churn<R: Raft>() -> sim::Result<Summary> {
+    churn::<R>(false).await
 }
 
-pub async fn unreliable_churn(bug: Option<InjectedBug>) -> sim::Result<Summary> {
-    churn(true, bug).await
+pub async fn unreliable_churn<R: Raft>() -> sim::Result<Summary> {
+    churn::<R>(true).await
 }
 
-async fn churn(unreliable: bool, bug: Option<InjectedBug>) -> sim::Result<Summary> {
+async fn churn<R: Raft>(unreliable: bool) -> sim::Result<Summary> {
     let servers = 5;
-    let cfg = make_config(servers, unreliable, bug).await;
+    let cfg = make_config::<R>(servers, unreliable).await;
     cfg.begin(if unreliable {
         "Test (4B): unreliable churn"
     } else {
@@ -34,7 +34,7 @@ async fn churn(unreliable: bool, bug: Option<InjectedBug>) -> sim::Result<Summar
     let clients: Vec<_> = (0..3)
         .map(|me| {
             let (cfg, stop) = (cfg.clone(), stop.clone());
-            madsim::task::spawn(async move { client(cfg, me, stop).await })
+            madsim::task::spawn(async move { client::<R>(cfg, me, stop).await })
         })
         .collect();
 
@@ -98,7 +98,7 @@ async fn churn(unreliable: bool, bug: Option<InjectedBug>) -> sim::Result<Summar
 /// One churn client: propose a random value to every running server; if
 /// one accepts, look for it at the returned index for a while and keep it
 /// if it committed there.
-async fn client(cfg: Config, me: u64, stop: Arc<AtomicBool>) -> Vec<i64> {
+async fn client<R: Raft>(cfg: Config<R>, me: u64, stop: Arc<AtomicBool>) -> Vec<i64> {
     let mut values = Vec::new();
     while !stop.load(Ordering::SeqCst) {
         let x = rand_int();

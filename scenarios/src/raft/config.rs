@@ -4,6 +4,11 @@
 //! both ends are connected, as with labrpc's per-end enable flags); `crash1`
 //! crashes the node and keeps a copy of its Persister for `start1`.
 //!
+//! The tester knows a Raft only through the course's API, [`raft_api::Raft`]:
+//! `Config<R>` tests the implementation `R`. If `R` shows its states
+//! ([`raft_api::observe`]), the Figure 3 invariants and the probe run on
+//! them too (views.rs); the summary's `checks` field says which ran.
+//!
 //! Every check keeps the original's constants and failure messages. The
 //! original's `log.Fatalf` in the applier becomes a panic (the run fails at
 //! that instant); its `t.Fatalf` becomes a returned `Failure`.
@@ -14,15 +19,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use madsim::time::{sleep, Instant};
-use raft::{ApplyMsg, InjectedBug, Raft};
+use raft_api::{ApplyMsg, Raft};
 use serde::{Deserialize, Serialize};
 use sim::rand::Rng;
-use sim::rpc::{ClientEnd, Server};
+use sim::rpc::ClientEnd;
 use sim::{bail, net, node, Persister, Summary};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
-use super::invariants::Invariants;
-use super::probe::CommitWitness;
+use super::views::Views;
 
 /// config.go's `RaftElectionTimeout` (test_test.go).
 pub const ELECTION_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -63,27 +67,33 @@ pub fn rand_int() -> i64 {
     sim::rand::rng().gen_range(0..i64::MAX)
 }
 
-/// The tester's state; clones share it (the Go config is one pointer).
-#[derive(Clone)]
-pub struct Config {
-    inner: Arc<Inner>,
+/// The tester's state for the Raft implementation `R`; clones share it
+/// (the Go config is one pointer).
+pub struct Config<R: Raft> {
+    inner: Arc<Inner<R>>,
 }
 
-struct Inner {
+impl<R: Raft> Clone for Config<R> {
+    fn clone(&self) -> Self {
+        Config {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+struct Inner<R: Raft> {
     n: usize,
     names: Vec<String>,
-    bug: Option<InjectedBug>,
-    invariants: Arc<Invariants>,
-    /// Whether the Figure 3 invariants are checked at every step.
-    continuous_checks: bool,
-    witness: Arc<CommitWitness>,
-    servers: Mutex<Servers>,
+    /// What the servers' views show, and the checks run on them.
+    views: Arc<Views>,
+    servers: Mutex<Servers<R>>,
     logs: Mutex<Logs>,
     begun: Mutex<Begun>,
 }
 
-struct Servers {
-    rafts: Vec<Option<Raft>>,
+struct Servers<R> {
+    /// The tester's handle of each running server (`Make`'s result).
+    rafts: Vec<Option<Arc<R>>>,
     connected: Vec<bool>,
     saved: Vec<Persister>,
     /// Bumped by every crash1/start1: an applier of an older incarnation
@@ -109,19 +119,18 @@ struct Begun {
 }
 
 /// make_config(n, unreliable): starts and connects `n` servers.
-pub async fn make_config(n: usize, unreliable: bool, bug: Option<InjectedBug>) -> Config {
-    make_config_with(n, unreliable, bug, true).await
+pub async fn make_config<R: Raft>(n: usize, unreliable: bool) -> Config<R> {
+    make_config_with(n, unreliable, true).await
 }
 
 /// make_config, choosing whether the Figure 3 invariants are checked at
 /// every step (`continuous_checks`) or only config.go's own checks run. The
 /// consistency probe is registered either way.
-pub async fn make_config_with(
+pub async fn make_config_with<R: Raft>(
     n: usize,
     unreliable: bool,
-    bug: Option<InjectedBug>,
     continuous_checks: bool,
-) -> Config {
+) -> Config<R> {
     let names: Vec<String> = (0..n).map(|i| format!("server{i}")).collect();
     for name in &names {
         node::create(name);
@@ -130,12 +139,9 @@ pub async fn make_config_with(
         inner: Arc::new(Inner {
             n,
             names,
-            bug,
-            invariants: Arc::new(Invariants::new()),
-            continuous_checks,
-            witness: Arc::new(CommitWitness::new()),
+            views: Views::watch(continuous_checks),
             servers: Mutex::new(Servers {
-                rafts: vec![None; n],
+                rafts: (0..n).map(|_| None).collect(),
                 connected: vec![false; n],
                 saved: (0..n).map(|_| Persister::new()).collect(),
                 incarnation: vec![0; n],
@@ -167,12 +173,12 @@ pub async fn make_config_with(
     config
 }
 
-impl Config {
+impl<R: Raft> Config<R> {
     pub fn n(&self) -> usize {
         self.inner.n
     }
 
-    fn servers(&self) -> MutexGuard<'_, Servers> {
+    fn servers(&self) -> MutexGuard<'_, Servers<R>> {
         self.inner.servers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -180,12 +186,12 @@ impl Config {
         self.inner.logs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn raft(&self, i: usize) -> Option<Raft> {
+    pub fn raft(&self, i: usize) -> Option<Arc<R>> {
         self.servers().rafts[i].clone()
     }
 
     /// The raft of a server the test knows is running.
-    pub fn running(&self, i: usize) -> Raft {
+    pub fn running(&self, i: usize) -> Arc<R> {
         self.raft(i)
             .unwrap_or_else(|| panic!("server {i} is not running"))
     }
@@ -194,14 +200,23 @@ impl Config {
         self.servers().connected[i]
     }
 
-    /// Shows every server's state in `dst run --dump` and deadlock reports.
+    /// Shows every server's state in `dst run --dump` and deadlock reports:
+    /// its last view, if it shows views (the inspector never calls into
+    /// the implementation, whose lock a failure may have poisoned).
     fn register_inspector(&self) {
         let config = self.clone();
         sim::inspect::inspector("raft", move || {
             let servers = config.servers();
             let mut out = String::new();
             for (i, raft) in servers.rafts.iter().enumerate() {
-                let state = raft.as_ref().map_or("down".to_string(), Raft::describe);
+                let state = match raft {
+                    None => "down".to_string(),
+                    Some(_) => config
+                        .inner
+                        .views
+                        .describe(i)
+                        .unwrap_or_else(|| "up (shows no state)".to_string()),
+                };
                 let link = if servers.connected[i] {
                     "connected"
                 } else {
@@ -222,11 +237,10 @@ impl Config {
         });
     }
 
-    /// Evaluates the consistency probe now: over every server's persisted
-    /// log and everything the witness has seen committed.
+    /// Evaluates the consistency probe now: over every server's last view
+    /// and everything the witness has seen committed.
     pub fn check_probe(&self) -> Result<(), String> {
-        let saved: Vec<Persister> = self.servers().saved.clone();
-        self.inner.witness.check(&saved)
+        self.inner.views.check_probe(self.n())
     }
 
     /// crash1(i): disconnect, kill, and keep a copy of what it saved, so
@@ -270,28 +284,12 @@ impl Config {
         node::spawn_background(async move { applier.applier(i, incarnation, apply_rx).await });
 
         let peers: Vec<ClientEnd> = self.inner.names.iter().map(ClientEnd::new).collect();
-        let observer: Arc<dyn raft::Observer> = Arc::new(Observers {
-            invariants: self
-                .inner
-                .continuous_checks
-                .then(|| self.inner.invariants.clone()),
-            witness: self.inner.witness.clone(),
-        });
-        let bug = self.inner.bug;
-        let raft = node::spawn(&name, async move {
-            let raft = Raft::builder(peers, i, persister, apply_tx)
-                .config(|config| config.injected_bug = bug)
-                .observer(observer)
-                .build();
-            raft.register(Server::new())
-                .start()
-                .await
-                .expect("a fresh node binds its RPC port");
-            raft
-        })
-        .await
-        .expect("the server's start task");
-        self.servers().rafts[i] = Some(raft);
+        // Make(), on the server's own node: its tasks and RPC server live
+        // there, so crashing the node stops them.
+        let raft = node::spawn(&name, async move { R::make(peers, i, persister, apply_tx).await })
+            .await
+            .expect("the server's start task");
+        self.servers().rafts[i] = Some(Arc::new(raft));
     }
 
     /// Reads one incarnation's applyCh. Go's applier `log.Fatalf`s on an
@@ -545,7 +543,9 @@ impl Config {
     }
 
     /// end(): the "Passed" figures (time, peers, RPCs, bytes, commands) as
-    /// the run's summary. Also stops every server, like cleanup().
+    /// the run's summary, with which checks ran (`checks`: config.go's, plus
+    /// Figure 3's when the servers showed their states and the invariants
+    /// were on). Also stops every server, like cleanup().
     pub fn end(&self) -> Summary {
         let begun = self.inner.begun.lock().unwrap();
         let secs = begun.at.elapsed().as_secs_f64();
@@ -561,27 +561,23 @@ impl Config {
         for raft in self.servers().rafts.iter().flatten() {
             raft.kill();
         }
-        Summary::new()
+        let views = &self.inner.views;
+        let checks = if views.continuous_checks() && views.any_seen() {
+            "config+fig3"
+        } else {
+            "config"
+        };
+        let summary = Summary::new()
+            .with("checks", checks)
             .with("peers", self.n())
             .with("test_rpcs", rpcs)
             .with("test_bytes", bytes)
-            .with("cmds", cmds)
-            .with("leader_terms", self.inner.witness.leader_terms())
-    }
-}
-
-/// What every server shows its states to: the invariants (unless switched
-/// off) and the probe's witness.
-struct Observers {
-    invariants: Option<Arc<Invariants>>,
-    witness: Arc<CommitWitness>,
-}
-
-impl raft::Observer for Observers {
-    fn observe(&self, core: &raft::Core, ready: &raft::Ready) {
-        self.witness.observe(core, ready);
-        if let Some(invariants) = &self.invariants {
-            invariants.observe(core, ready);
+            .with("cmds", cmds);
+        // Leaders are known only from views: no figure rather than a false 0.
+        if views.any_seen() {
+            summary.with("leader_terms", views.leader_terms())
+        } else {
+            summary
         }
     }
 }

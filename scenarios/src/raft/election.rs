@@ -2,7 +2,7 @@
 //! (TestInitialElection4A, TestReElection4A, TestManyElections4A).
 
 use madsim::time::sleep;
-use raft::InjectedBug;
+use raft_api::Raft;
 use sim::rand::Rng;
 use sim::{bail, Summary};
 
@@ -10,9 +10,9 @@ use super::config::{make_config, ELECTION_TIMEOUT};
 
 /// A leader is elected, all servers agree on its term, and without failures
 /// the leader and term stay.
-pub async fn initial_election(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn initial_election<R: Raft>() -> sim::Result<Summary> {
     let servers = 3;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4A): initial election");
     cfg.check_one_leader().await?;
     // Let the followers learn of the election before comparing terms.
@@ -33,9 +33,9 @@ pub async fn initial_election(bug: Option<InjectedBug>) -> sim::Result<Summary> 
 /// A new leader after the leader disconnects; the old one rejoining does
 /// not disturb it; no leader without a quorum; one again once a quorum is
 /// back.
-pub async fn re_election(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn re_election<R: Raft>() -> sim::Result<Summary> {
     let servers = 3;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4A): election after network failure");
     let leader1 = cfg.check_one_leader().await?;
     cfg.disconnect(leader1);
@@ -55,9 +55,9 @@ pub async fn re_election(bug: Option<InjectedBug>) -> sim::Result<Summary> {
 
 /// Seven servers; nine times, three random (possibly repeated) servers
 /// disconnect and the rest must still have or elect a leader.
-pub async fn many_elections(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn many_elections<R: Raft>() -> sim::Result<Summary> {
     let servers = 7;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4A): multiple elections");
     cfg.check_one_leader().await?;
     let iters = 10;

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use madsim::time::sleep;
-use raft::InjectedBug;
+use raft_api::Raft;
 use sim::rand::Rng;
 use sim::Summary;
 
@@ -24,18 +24,15 @@ async fn figure8_pause() {
     sleep(Duration::from_millis(ms)).await;
 }
 
-pub async fn figure8(bug: Option<InjectedBug>) -> sim::Result<Summary> {
-    figure8_with(bug, true).await
+pub async fn figure8<R: Raft>() -> sim::Result<Summary> {
+    figure8_with::<R>(true).await
 }
 
 /// TestFigure84B, with the Figure 3 invariants checked at every step or
 /// (`continuous_checks` false) only config.go's own checks.
-pub async fn figure8_with(
-    bug: Option<InjectedBug>,
-    continuous_checks: bool,
-) -> sim::Result<Summary> {
+pub async fn figure8_with<R: Raft>(continuous_checks: bool) -> sim::Result<Summary> {
     let servers = 5;
-    let cfg = make_config_with(servers, false, bug, continuous_checks).await;
+    let cfg = make_config_with::<R>(servers, false, continuous_checks).await;
     cfg.begin("Test (4B): Figure 8");
     cfg.one(Command::Int(rand_int()), 1, true).await?;
     let mut nup = servers;
@@ -73,9 +70,9 @@ pub async fn figure8_with(
     Ok(cfg.end())
 }
 
-pub async fn figure8_unreliable(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn figure8_unreliable<R: Raft>() -> sim::Result<Summary> {
     let servers = 5;
-    let cfg = make_config(servers, true, bug).await;
+    let cfg = make_config::<R>(servers, true).await;
     cfg.begin("Test (4B): Figure 8 (unreliable)");
     cfg.one(Command::Int(rand_int() % 10000), 1, true).await?;
     let mut nup = servers;

@@ -1,7 +1,9 @@
 //! The safety properties of Figure 3 of the extended Raft paper, checked
-//! continuously from outside the system: the shell shows this observer every
-//! state each server passes through (under the server's lock), and a
-//! violation panics at that virtual instant, failing the run there.
+//! continuously from outside the system, on the [`raft_api::PeerState`]
+//! views each server shows (under its own lock) as it passes through its
+//! states: a violation panics at that virtual instant, failing the run
+//! there. A Raft that shows no views is not checked here (config.go's own
+//! checks still run).
 //!
 //! One function per property. Logs are followed as chains of prefix hashes
 //! (hash of index i covers entries 1..=i), so comparing two whole prefixes
@@ -10,7 +12,11 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use raft::{Core, LogIndex, Observer, PeerId, Ready, Term};
+use raft_api::{LogIndex, Term};
+
+use super::views::Seen;
+
+type PeerId = usize;
 
 /// One log entry as the checker sees it: its term and the hash of the
 /// whole prefix it ends.
@@ -41,8 +47,6 @@ struct State {
     /// Leader Completeness: (term, committed entries already checked) of
     /// each server while leading; append-only makes re-checking needless.
     complete_upto: BTreeMap<PeerId, (Term, usize)>,
-    /// State Machine Safety: the command hash applied at each index.
-    applied: BTreeMap<LogIndex, u64>,
     /// Leader Append-Only: (term, last index) of each server while leading.
     leading: BTreeMap<PeerId, (Term, LogIndex)>,
 }
@@ -58,11 +62,6 @@ impl Invariants {
         Invariants::default()
     }
 
-    /// How many terms had a leader: a "sometimes" figure for summaries.
-    pub fn leader_terms(&self) -> usize {
-        self.lock().leaders.len()
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A violation panics while holding the lock; later readers (reports)
         // still want the data.
@@ -70,66 +69,47 @@ impl Invariants {
     }
 }
 
-impl Observer for Invariants {
-    fn observe(&self, core: &Core, ready: &Ready) {
+impl Invariants {
+    /// Follows `server`'s new state (its log changed from `changed_from`)
+    /// and checks every property; Err names the first one broken.
+    pub fn observe(&self, server: &Seen, changed_from: Option<LogIndex>) -> Result<(), String> {
         let mut state = self.lock();
-        let changed_from = follow_log(&mut state, core, ready);
-        if let Err(violation) = check_all(&mut state, core, ready, changed_from) {
-            drop(state);
-            panic!("raft safety violation: {violation}");
-        }
+        follow_log(&mut state, server, changed_from);
+        check_all(&mut state, server, changed_from)
     }
 }
 
-fn check_all(
-    state: &mut State,
-    core: &Core,
-    ready: &Ready,
-    changed_from: Option<LogIndex>,
-) -> Result<(), String> {
+fn check_all(state: &mut State, core: &Seen, changed_from: Option<LogIndex>) -> Result<(), String> {
     log_matching(state, core, changed_from)?;
     election_safety(state, core)?;
     leader_append_only(state, core, changed_from)?;
-    state_machine_safety(state, core, ready)?;
+    state_machine_safety(state, core)?;
     leader_completeness(state, core)
 }
 
-/// Brings the server's chain up to date with its log; returns the first
-/// index it recomputed.
-fn follow_log(state: &mut State, core: &Core, ready: &Ready) -> Option<LogIndex> {
-    let chain = state.chains.entry(core.me()).or_default();
-    let last_index = core.log().last_index();
-    // A restarted server whose saved log was empty reports no change, yet
-    // its predecessor's chain may be longer: start that server over.
-    let from = match ready.log_changed_from {
-        Some(from) => from,
-        None if chain.len() as LogIndex != last_index => 1,
-        None => return None,
-    };
-    assert!(
-        chain.len() as LogIndex >= from - 1,
-        "the observer missed a log change"
-    );
+/// Brings the server's chain up to date with its log, from the first
+/// index that changed.
+fn follow_log(state: &mut State, core: &Seen, changed_from: Option<LogIndex>) {
+    let Some(from) = changed_from else { return };
+    let chain = state.chains.entry(core.me).or_default();
     chain.truncate((from - 1) as usize);
     let mut prefix = chain.last().map_or(0, |link| link.prefix);
-    for index in from..=last_index {
-        let entry = core.log().entry(index);
+    for entry in &core.log[chain.len()..] {
         prefix = chain_hash(prefix, entry.term, &entry.command);
         chain.push(Link {
             term: entry.term,
             prefix,
         });
     }
-    Some(from)
 }
 
 /// §5.3 Log Matching: if two logs contain an entry with the same index and
 /// term, the logs are identical in all entries up through that index. Checked
 /// in its strong form, across servers and across time: an (index, term) pair
 /// always ends the same prefix.
-fn log_matching(state: &mut State, core: &Core, from: Option<LogIndex>) -> Result<(), String> {
+fn log_matching(state: &mut State, core: &Seen, from: Option<LogIndex>) -> Result<(), String> {
     let Some(from) = from else { return Ok(()) };
-    let chain = &state.chains[&core.me()];
+    let chain = &state.chains[&core.me];
     for index in from..=chain.len() as LogIndex {
         let link = chain[(index - 1) as usize];
         let seen = *state
@@ -140,7 +120,7 @@ fn log_matching(state: &mut State, core: &Core, from: Option<LogIndex>) -> Resul
             return Err(format!(
                 "Log Matching (§5.3): server {} holds index {index} term {} over a prefix that \
                  differs from another log's entry with the same index and term",
-                core.me(),
+                core.me,
                 link.term
             ));
         }
@@ -149,16 +129,16 @@ fn log_matching(state: &mut State, core: &Core, from: Option<LogIndex>) -> Resul
 }
 
 /// §5.2 Election Safety: at most one leader can be elected in a given term.
-fn election_safety(state: &mut State, core: &Core) -> Result<(), String> {
+fn election_safety(state: &mut State, core: &Seen) -> Result<(), String> {
     if !core.is_leader() {
         return Ok(());
     }
-    let leader = *state.leaders.entry(core.term()).or_insert(core.me());
-    if leader != core.me() {
+    let leader = *state.leaders.entry(core.term).or_insert(core.me);
+    if leader != core.me {
         return Err(format!(
             "Election Safety (§5.2): term {} has two leaders, {leader} and {}",
-            core.term(),
-            core.me()
+            core.term,
+            core.me
         ));
     }
     Ok(())
@@ -168,57 +148,48 @@ fn election_safety(state: &mut State, core: &Core) -> Result<(), String> {
 /// its log; it only appends.
 fn leader_append_only(
     state: &mut State,
-    core: &Core,
+    core: &Seen,
     from: Option<LogIndex>,
 ) -> Result<(), String> {
     if !core.is_leader() {
-        state.leading.remove(&core.me());
+        state.leading.remove(&core.me);
         return Ok(());
     }
-    let last_index = core.log().last_index();
-    if let (Some(&(term, last_seen)), Some(from)) = (state.leading.get(&core.me()), from) {
-        if term == core.term() && from <= last_seen {
+    let last_index = core.last_index();
+    if let (Some(&(term, last_seen)), Some(from)) = (state.leading.get(&core.me), from) {
+        if term == core.term && from <= last_seen {
             return Err(format!(
                 "Leader Append-Only (§5.3): leader {} of term {term} changed index {from} of a \
                  log that ended at {last_seen}",
-                core.me()
+                core.me
             ));
         }
     }
-    state.leading.insert(core.me(), (core.term(), last_index));
+    state.leading.insert(core.me, (core.term, last_index));
     Ok(())
 }
 
 /// §5.4.3 State Machine Safety: if a server has applied a log entry at a
-/// given index, no other server ever applies a different entry there. Also
-/// checked one level down, on commitment: every server's committed prefix
-/// agrees with the committed log known so far.
-fn state_machine_safety(state: &mut State, core: &Core, ready: &Ready) -> Result<(), String> {
-    for applied in &ready.applied {
-        let hash = chain_hash(0, 0, &applied.command);
-        let seen = *state.applied.entry(applied.index).or_insert(hash);
-        if seen != hash {
-            return Err(format!(
-                "State Machine Safety (§5.4.3): server {} applied a different command at index {}",
-                core.me(),
-                applied.index
-            ));
-        }
-    }
-    let commit_index = core.commit_index() as usize;
-    let chain = &state.chains[&core.me()];
+/// given index, no other server ever applies a different entry there.
+/// Checked one level down, on commitment (a server applies only what it
+/// committed; config.go's applier checks the applied commands themselves):
+/// every server's committed prefix agrees with the committed log known so
+/// far.
+fn state_machine_safety(state: &mut State, core: &Seen) -> Result<(), String> {
+    let commit_index = core.commit_index as usize;
+    let chain = &state.chains[&core.me];
     let shared = commit_index.min(state.committed.len());
     if shared > 0 && chain[shared - 1].prefix != state.committed[shared - 1].prefix {
         return Err(format!(
             "State Machine Safety (§5.4.3): server {} committed index {shared} over a log that \
              differs from what was committed before",
-            core.me()
+            core.me
         ));
     }
     for link in &chain[shared..commit_index] {
         state.committed.push(Committed {
             prefix: link.prefix,
-            term: core.term(),
+            term: core.term,
         });
     }
     Ok(())
@@ -229,13 +200,13 @@ fn state_machine_safety(state: &mut State, core: &Core, ready: &Ready) -> Result
 /// step of every leader, against the entries first seen committed by a
 /// server of a lower term (a deposed leader that has not heard of its
 /// successor rightly lacks what the successor committed).
-fn leader_completeness(state: &mut State, core: &Core) -> Result<(), String> {
+fn leader_completeness(state: &mut State, core: &Seen) -> Result<(), String> {
     if !core.is_leader() {
-        state.complete_upto.remove(&core.me());
+        state.complete_upto.remove(&core.me);
         return Ok(());
     }
-    let term = core.term();
-    let checked = match state.complete_upto.get(&core.me()) {
+    let term = core.term;
+    let checked = match state.complete_upto.get(&core.me) {
         Some(&(seen_term, checked)) if seen_term == term => checked,
         _ => 0,
     };
@@ -245,16 +216,16 @@ fn leader_completeness(state: &mut State, core: &Core) -> Result<(), String> {
         .find(|&i| committed[i].term < term);
     state
         .complete_upto
-        .insert(core.me(), (term, committed.len()));
+        .insert(core.me, (term, committed.len()));
     let Some(position) = must_hold else {
         return Ok(());
     };
-    let chain = &state.chains[&core.me()];
+    let chain = &state.chains[&core.me];
     if chain.get(position).map(|link| link.prefix) != Some(committed[position].prefix) {
         return Err(format!(
             "Leader Completeness (§5.4): leader {} of term {term} lacks entries committed in \
              earlier terms, up to index {} (its log ends at {})",
-            core.me(),
+            core.me,
             position + 1,
             chain.len()
         ));

@@ -1,7 +1,12 @@
 //! HW4 Raft: the 4A and 4B tests of `raft/test_test.go` (MIT 6.824 2021
-//! 2A–2C as adapted by CS350) against `raft::Raft`, through a port of
-//! `config.go`, with the safety properties of Figure 3 checked at every step
-//! by an observer kept apart from the system.
+//! 2A–2C as adapted by CS350) against any implementation of the course's
+//! API ([`raft_api::Raft`]), through a port of `config.go`, with the safety
+//! properties of Figure 3 checked at every step on the states a Raft shows
+//! ([`raft_api::observe`]), by a checker kept apart from the system.
+//!
+//! [`suite`] registers the tests for one implementation under a name
+//! prefix: this repository's Raft (`raft::Raft`) is `raft/`; a student's
+//! is registered the same way (see README, "Test your own implementation").
 //!
 //! Every scenario keeps the original's server count, failure pattern,
 //! iteration counts and limits, with real time mapped 1:1 onto virtual time
@@ -19,9 +24,11 @@ mod swarm;
 #[cfg(test)]
 mod teeth;
 mod unreliable;
+pub mod views;
 
 use std::time::Duration;
 
+use raft_api::Raft;
 use sim::Scenario;
 
 /// config.go's checkTimeout: 120 seconds per test.
@@ -29,62 +36,68 @@ const TIME_LIMIT: Duration = Duration::from_secs(120);
 
 /// `demo/raft/stale_commit` (listed with the demos): TestFigure84B on a Raft
 /// whose leader commits an entry of an older term by counting its replicas
-/// (the bug of the paper's Figure 8). The Figure 3 invariants are switched
-/// off here, and only here: they would flag the bug at the very step where
-/// the consistency probe does, while the point of the demo is to show `dst
-/// bisect` finding, with the probe, an instant that config.go's own checks
-/// (the applier, nCommitted) could only notice later.
+/// (the mistake of the paper's Figure 8; see `planted::raft`). The Figure 3
+/// invariants are switched off here, and only here: they would flag the
+/// mistake at the very step where the consistency probe does, while the
+/// point of the demo is to show `dst bisect` finding, with the probe, an
+/// instant that config.go's own checks (the applier, nCommitted) could only
+/// notice later.
 pub async fn stale_commit_demo() -> sim::Result<sim::Summary> {
-    figure8::figure8_with(Some(raft::InjectedBug::CommitPreviousTermByCounting), false).await
+    figure8::figure8_with::<crate::planted::raft::CommitPreviousTermByCounting>(false).await
 }
 
+/// This repository's Raft, as `raft/...`.
 pub fn scenarios() -> Vec<Scenario> {
+    suite::<raft::Raft>("raft")
+}
+
+/// The 19 tests of the course (`{prefix}/4a/initial_election` …
+/// `{prefix}/4b/unreliable_churn`) and the swarm scenarios
+/// (`{prefix}/swarm/...`) for the Raft implementation `R`. `prefix` is one
+/// lowercase word (`[a-z0-9_]`), not already taken by another suite.
+pub fn suite<R: Raft>(prefix: &str) -> Vec<Scenario> {
     let tests: [(&'static str, sim::Body); 19] = [
-        ("raft/4a/initial_election", || {
-            Box::pin(election::initial_election(None))
+        ("4a/initial_election", || {
+            Box::pin(election::initial_election::<R>())
         }),
-        ("raft/4a/re_election", || {
-            Box::pin(election::re_election(None))
+        ("4a/re_election", || Box::pin(election::re_election::<R>())),
+        ("4a/many_elections", || {
+            Box::pin(election::many_elections::<R>())
         }),
-        ("raft/4a/many_elections", || {
-            Box::pin(election::many_elections(None))
+        ("4b/basic_agree", || Box::pin(agreement::basic_agree::<R>())),
+        ("4b/rpc_bytes", || Box::pin(agreement::rpc_bytes::<R>())),
+        ("4b/fail_agree", || Box::pin(agreement::fail_agree::<R>())),
+        ("4b/fail_no_agree", || {
+            Box::pin(agreement::fail_no_agree::<R>())
         }),
-        ("raft/4b/basic_agree", || {
-            Box::pin(agreement::basic_agree(None))
+        ("4b/concurrent_starts", || {
+            Box::pin(agreement::concurrent_starts::<R>())
         }),
-        ("raft/4b/rpc_bytes", || Box::pin(agreement::rpc_bytes(None))),
-        ("raft/4b/fail_agree", || {
-            Box::pin(agreement::fail_agree(None))
+        ("4b/rejoin", || Box::pin(agreement::rejoin::<R>())),
+        ("4b/backup", || Box::pin(agreement::backup::<R>())),
+        ("4b/count", || Box::pin(agreement::count::<R>())),
+        ("4b/persist1", || Box::pin(persistence::persist1::<R>())),
+        ("4b/persist2", || Box::pin(persistence::persist2::<R>())),
+        ("4b/persist3", || Box::pin(persistence::persist3::<R>())),
+        ("4b/figure8", || Box::pin(figure8::figure8::<R>())),
+        ("4b/unreliable_agree", || {
+            Box::pin(unreliable::unreliable_agree::<R>())
         }),
-        ("raft/4b/fail_no_agree", || {
-            Box::pin(agreement::fail_no_agree(None))
+        ("4b/figure8_unreliable", || {
+            Box::pin(figure8::figure8_unreliable::<R>())
         }),
-        ("raft/4b/concurrent_starts", || {
-            Box::pin(agreement::concurrent_starts(None))
-        }),
-        ("raft/4b/rejoin", || Box::pin(agreement::rejoin(None))),
-        ("raft/4b/backup", || Box::pin(agreement::backup(None))),
-        ("raft/4b/count", || Box::pin(agreement::count(None))),
-        ("raft/4b/persist1", || Box::pin(persistence::persist1(None))),
-        ("raft/4b/persist2", || Box::pin(persistence::persist2(None))),
-        ("raft/4b/persist3", || Box::pin(persistence::persist3(None))),
-        ("raft/4b/figure8", || Box::pin(figure8::figure8(None))),
-        ("raft/4b/unreliable_agree", || {
-            Box::pin(unreliable::unreliable_agree(None))
-        }),
-        ("raft/4b/figure8_unreliable", || {
-            Box::pin(figure8::figure8_unreliable(None))
-        }),
-        ("raft/4b/reliable_churn", || {
-            Box::pin(churn::reliable_churn(None))
-        }),
-        ("raft/4b/unreliable_churn", || {
-            Box::pin(churn::unreliable_churn(None))
+        ("4b/reliable_churn", || Box::pin(churn::reliable_churn::<R>())),
+        ("4b/unreliable_churn", || {
+            Box::pin(churn::unreliable_churn::<R>())
         }),
     ];
     tests
         .into_iter()
-        .chain(swarm::scenarios())
-        .map(|(name, body)| Scenario::new(name, body).time_limit(TIME_LIMIT))
+        .chain(swarm::scenarios::<R>())
+        .map(|(name, body)| {
+            let name = sim::intern(format!("{prefix}/{name}"));
+            Scenario::new(name, body).time_limit(TIME_LIMIT)
+        })
         .collect()
 }
+

@@ -2,7 +2,7 @@
 //! TestPersist14B, TestPersist24B, TestPersist34B.
 
 use madsim::time::sleep;
-use raft::InjectedBug;
+use raft_api::Raft;
 use sim::Summary;
 
 use super::config::{make_config, Command, ELECTION_TIMEOUT};
@@ -13,9 +13,9 @@ fn int(x: i64) -> Command {
 
 /// Restarting every server, the leader, a disconnected leader and a
 /// follower loses nothing committed.
-pub async fn persist1(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn persist1<R: Raft>() -> sim::Result<Summary> {
     let servers = 3;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4B): basic persistence");
     cfg.one(int(11), servers, true).await?;
     for i in 0..servers {
@@ -52,9 +52,9 @@ pub async fn persist1(bug: Option<InjectedBug>) -> sim::Result<Summary> {
 
 /// Five rounds of partitions with restarts of the minority that must then
 /// form a majority with the restarted servers' saved logs.
-pub async fn persist2(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn persist2<R: Raft>() -> sim::Result<Summary> {
     let servers = 5;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4B): more persistence");
     let mut index = 1;
     for _ in 0..5 {
@@ -90,9 +90,9 @@ pub async fn persist2(bug: Option<InjectedBug>) -> sim::Result<Summary> {
 
 /// A partitioned leader and one follower crash; the leader restarts and,
 /// with the third server, must carry on.
-pub async fn persist3(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn persist3<R: Raft>() -> sim::Result<Summary> {
     let servers = 3;
-    let cfg = make_config(servers, false, bug).await;
+    let cfg = make_config::<R>(servers, false).await;
     cfg.begin("Test (4B): partitioned leader and one follower crash, leader restarts");
     cfg.one(int(101), 3, true).await?;
     let leader = cfg.check_one_leader().await?;

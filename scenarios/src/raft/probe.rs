@@ -10,23 +10,29 @@
 //! - no index was ever committed with two different terms (§5.4.3 State
 //!   Machine Safety, at the commit level);
 //! - every committed entry is still held, same index and same term, by the
-//!   *persisted* logs of a majority of servers (§5.4, the argument behind
-//!   Leader Completeness: the servers that acknowledged a commit only take
-//!   entries from leaders that hold it, so they never lose it). Persisted
-//!   logs make a crashed server count as it would after a restart.
+//!   logs of a majority of servers (§5.4, the argument behind Leader
+//!   Completeness: the servers that acknowledged a commit only take entries
+//!   from leaders that hold it, so they never lose it). Each server's log
+//!   is its last view: a crashed server counts with the log it showed last,
+//!   which a Raft that persists before acting on a change (Figure 2) will
+//!   restart from.
 //!
 //! The last property fails at the step that destroys a committed entry's
 //! majority, before any server applies a different command there (which is
 //! when config.go's applier notices).
 //!
 //! The probe runs outside any task, after the run is stopped at an instant:
-//! it only reads state behind mutexes.
+//! it only reads state behind mutexes. It needs the [`raft_api::PeerState`]
+//! views; a Raft that shows none has no probe to bisect with.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 
-use raft::{Core, LogIndex, Observer, PeerId, PersistentState, Ready, Term};
-use sim::Persister;
+use raft_api::{LogIndex, Term};
+
+use super::views::Seen;
+
+type PeerId = usize;
 
 #[derive(Default)]
 struct WitnessState {
@@ -62,9 +68,9 @@ impl CommitWitness {
         self.lock().leaders.len()
     }
 
-    /// The probe: `persisted` are every server's saved states (what each
-    /// would restart from).
-    pub fn check(&self, persisted: &[Persister]) -> Result<(), String> {
+    /// The probe: `seen` holds the last views of the `n` servers (a
+    /// server never seen counts with an empty log).
+    pub fn check(&self, n: usize, seen: &BTreeMap<usize, Seen>) -> Result<(), String> {
         let state = self.lock();
         for (term, leaders) in &state.leaders {
             if leaders.len() > 1 {
@@ -77,15 +83,14 @@ impl CommitWitness {
         if let Some(conflict) = &state.conflict {
             return Err(conflict.clone());
         }
-        let logs: Vec<Vec<Term>> = persisted
-            .iter()
-            .map(|p| {
-                PersistentState::decode(&p.read_raft_state())
-                    .map(|s| s.log.iter().map(|e| e.term).collect())
+        let logs: Vec<Vec<Term>> = (0..n)
+            .map(|s| {
+                seen.get(&s)
+                    .map(|server| server.log.iter().map(|e| e.term).collect())
                     .unwrap_or_default()
             })
             .collect();
-        let majority = persisted.len() / 2 + 1;
+        let majority = n / 2 + 1;
         for (&index, &(term, by)) in &state.committed {
             let holders: Vec<usize> = (0..logs.len())
                 .filter(|&s| logs[s].get(index as usize - 1) == Some(&term))
@@ -93,7 +98,7 @@ impl CommitWitness {
             if holders.len() < majority {
                 return Err(format!(
                     "committed entries survive (§5.4): index {index} of term {term}, committed \
-                     (first seen at server {by}), is now held by only {} of {} persisted logs \
+                     (first seen at server {by}), is now held by only {} of {} logs \
                      {holders:?}",
                     holders.len(),
                     logs.len()
@@ -104,14 +109,16 @@ impl CommitWitness {
     }
 }
 
-impl Observer for CommitWitness {
-    fn observe(&self, core: &Core, _ready: &Ready) {
+impl CommitWitness {
+    /// Records what `server`'s new state shows: its leadership and the
+    /// entries it now knows committed.
+    pub fn observe(&self, server: &Seen) {
         let mut state = self.lock();
-        let me = core.me();
-        if core.is_leader() {
-            state.leaders.entry(core.term()).or_default().insert(me);
+        let me = server.me;
+        if server.is_leader() {
+            state.leaders.entry(server.term).or_default().insert(me);
         }
-        let commit = core.commit_index();
+        let commit = server.commit_index;
         let upto = state
             .recorded_upto
             .get(&me)
@@ -119,7 +126,7 @@ impl Observer for CommitWitness {
             .unwrap_or(0)
             .min(commit);
         for index in upto + 1..=commit {
-            let term = core.log().entry(index).term;
+            let term = server.log[(index - 1) as usize].term;
             let (seen, by) = *state.committed.entry(index).or_insert((term, me));
             if seen != term && state.conflict.is_none() {
                 state.conflict = Some(format!(

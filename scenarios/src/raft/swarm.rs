@@ -17,16 +17,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use madsim::time::{sleep, Instant};
+use raft_api::Raft;
 use sim::rand::Rng;
 use sim::{ensure, net, Summary};
 
 use super::config::{make_config, rand_int, Command, Config};
 
-pub fn scenarios() -> Vec<(&'static str, sim::Body)> {
+/// The swarm scenarios for the implementation `R`, named under the suite's
+/// prefix.
+pub fn scenarios<R: Raft>() -> Vec<(&'static str, sim::Body)> {
     vec![
-        ("raft/swarm/mixed_faults", || Box::pin(swarm(Kinds::Mixed))),
-        ("raft/swarm/partitions", || {
-            Box::pin(swarm(Kinds::Partitions))
+        ("swarm/mixed_faults", || Box::pin(swarm::<R>(Kinds::Mixed))),
+        ("swarm/partitions", || {
+            Box::pin(swarm::<R>(Kinds::Partitions))
         }),
     ]
 }
@@ -83,11 +86,11 @@ impl Mix {
     }
 }
 
-async fn swarm(kinds: Kinds) -> sim::Result<Summary> {
+async fn swarm<R: Raft>(kinds: Kinds) -> sim::Result<Summary> {
     let mix = Mix::draw(kinds);
     tracing::info!(target: "raft::swarm", ?kinds, ?mix, "drawn fault mix");
     let n = mix.servers;
-    let cfg = make_config(n, mix.loss, None).await;
+    let cfg = make_config::<R>(n, mix.loss).await;
     cfg.begin("swarm: safety phase");
     cfg.set_long_reordering(mix.long_reordering);
 
@@ -95,7 +98,7 @@ async fn swarm(kinds: Kinds) -> sim::Result<Summary> {
     let clients: Vec<_> = (0..mix.clients)
         .map(|_| {
             let (cfg, stop, interval) = (cfg.clone(), stop.clone(), mix.client_interval);
-            madsim::task::spawn(async move { client(cfg, stop, interval).await })
+            madsim::task::spawn(async move { client::<R>(cfg, stop, interval).await })
         })
         .collect();
 
@@ -158,7 +161,7 @@ async fn swarm(kinds: Kinds) -> sim::Result<Summary> {
 
 /// One of: isolate a server, a majority/minority split, one-way cuts (if
 /// drawn), or heal.
-fn new_partition_shape(cfg: &Config, names: &[String], one_way: bool, rng: &mut impl Rng) {
+fn new_partition_shape<R: Raft>(cfg: &Config<R>, names: &[String], one_way: bool, rng: &mut impl Rng) {
     let n = names.len();
     let shapes = if one_way { 4 } else { 3 };
     match rng.gen_range(0..shapes) {
@@ -188,7 +191,7 @@ fn new_partition_shape(cfg: &Config, names: &[String], one_way: bool, rng: &mut 
 
 /// Removes every partition and reconnects every server (the config's
 /// connected flags follow).
-fn heal(cfg: &Config, n: usize) {
+fn heal<R: Raft>(cfg: &Config<R>, n: usize) {
     net::heal();
     for i in 0..n {
         cfg.connect(i);
@@ -196,7 +199,7 @@ fn heal(cfg: &Config, n: usize) {
 }
 
 /// Offers commands to random servers until told to stop.
-async fn client(cfg: Config, stop: Arc<AtomicBool>, interval: Duration) {
+async fn client<R: Raft>(cfg: Config<R>, stop: Arc<AtomicBool>, interval: Duration) {
     while !stop.load(Ordering::SeqCst) {
         let i = sim::rand::rng().gen_range(0..cfg.n());
         if let Some(raft) = cfg.raft(i) {

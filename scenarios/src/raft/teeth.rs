@@ -1,12 +1,13 @@
-//! The suite has teeth: Raft with a known protocol bug must fail it within
+//! The suite has teeth: Raft with a known protocol bug (a planted variant,
+//! `planted::raft`, tested like any other implementation) must fail it within
 //! a few seeds, and fail it by a safety check (the invariants or the
 //! config's applier), not by some unrelated timeout. A variant that passes
 //! every seed means the checks have gone blind.
 
-use raft::InjectedBug;
 use sim::{RunOptions, Scenario};
 
 use super::{agreement, figure8};
+use crate::planted::raft::{CommitPreviousTermByCounting, KeepConflictingEntries};
 
 /// The first seed in `seeds` on which `scenario` fails, with the message.
 fn first_failure(scenario: &Scenario, seeds: std::ops::Range<u64>) -> Option<(u64, String)> {
@@ -47,9 +48,7 @@ fn assert_caught_by_safety_check(scenario: &Scenario, seeds: std::ops::Range<u64
 #[test]
 fn committing_an_old_term_entry_by_counting_is_caught() {
     let scenario = Scenario::new("raft/teeth/figure8_commit_previous_term", || {
-        Box::pin(figure8::figure8(Some(
-            InjectedBug::CommitPreviousTermByCounting,
-        )))
+        Box::pin(figure8::figure8::<CommitPreviousTermByCounting>())
     });
     assert_caught_by_safety_check(&scenario, 0..60);
 }
@@ -59,7 +58,7 @@ fn committing_an_old_term_entry_by_counting_is_caught() {
 #[test]
 fn keeping_conflicting_entries_is_caught() {
     let scenario = Scenario::new("raft/teeth/rejoin_keep_conflicting_entries", || {
-        Box::pin(agreement::rejoin(Some(InjectedBug::KeepConflictingEntries)))
+        Box::pin(agreement::rejoin::<KeepConflictingEntries>())
     });
     assert_caught_by_safety_check(&scenario, 0..5);
 }

@@ -1,14 +1,14 @@
 //! TestUnreliableAgree4B: agreement with 10% of requests and replies lost
 //! and requests delayed, many proposals in flight at once.
 
-use raft::InjectedBug;
+use raft_api::Raft;
 use sim::{bail, Summary};
 
 use super::config::{make_config, Command};
 
-pub async fn unreliable_agree(bug: Option<InjectedBug>) -> sim::Result<Summary> {
+pub async fn unreliable_agree<R: Raft>() -> sim::Result<Summary> {
     let servers = 5;
-    let cfg = make_config(servers, true, bug).await;
+    let cfg = make_config::<R>(servers, true).await;
     cfg.begin("Test (4B): unreliable agreement");
     let mut clients = Vec::new();
     for iters in 1..50i64 {

@@ -6,7 +6,12 @@
 //! * [`persist`]: the persistent state and its bincode encoding.
 //! * [`shell`]: the 6.824 API ([`Raft::new`], `start`, `state`, `kill`,
 //!   [`ApplyMsg`]) as tasks on a `sim` node, talking only through
-//!   `sim::rpc`.
+//!   `sim::rpc`; it implements [`raft_api::Raft`], the course's API the
+//!   scenario suite tests, and shows every state to a watching tester
+//!   ([`raft_api::observe`]).
+//!
+//! The core follows [`Rules`], [`Figure2`] here: a test can build a
+//! deliberately wrong Raft by replacing one rule.
 //!
 //! Elections (§5.2) use randomized timeouts drawn by the shell; replication
 //! (§5.3) backs nextIndex up a term at a time; the leader commits only
@@ -31,6 +36,6 @@ pub use crate::core::messages::{
     AppendEntriesArgs, AppendEntriesReply, Entry, LogIndex, Outbound, PeerId, Request,
     RequestVoteArgs, RequestVoteReply, Term,
 };
-pub use crate::core::{Applied, Config, Core, Event, InjectedBug, Ready, Role};
+pub use crate::core::{Applied, Config, Core, Event, Figure2, Ready, Role, Rules};
 pub use crate::persist::{EncodedState, PersistentState};
-pub use crate::shell::{ApplyMsg, Observer, Raft, RaftBuilder};
+pub use crate::shell::{ApplyMsg, Raft};

@@ -1,5 +1,4 @@
-//! A server's identity and timing, and the deliberately wrong protocol
-//! variants the scenario suite's self-test switches on.
+//! A server's identity and timing.
 
 use super::messages::PeerId;
 
@@ -21,9 +20,6 @@ pub struct Config {
     /// Proposals arrive a few milliseconds apart under load; sending each
     /// alone multiplies requests and follower log writes.
     pub batch_delay_ms: u64,
-    /// A deliberate protocol bug, for the scenario suite's self-test only
-    /// ("does the suite catch a broken Raft?"). Always `None` otherwise.
-    pub injected_bug: Option<InjectedBug>,
 }
 
 impl Config {
@@ -39,7 +35,6 @@ impl Config {
             election_timeout_min_ms: 300,
             election_timeout_max_ms: 600,
             batch_delay_ms: 10,
-            injected_bug: None,
         }
     }
 
@@ -50,17 +45,4 @@ impl Config {
         assert!(self.election_timeout_max_ms > self.election_timeout_min_ms);
         assert!(self.batch_delay_ms < self.heartbeat_interval_ms);
     }
-}
-
-/// Known-wrong protocol variants that the scenario suite must catch. They
-/// are plain runtime switches (no cargo feature) so that the self-test runs
-/// in an ordinary `cargo test`; nothing but that test sets one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InjectedBug {
-    /// The leader commits any entry stored on a majority, including entries
-    /// of older terms: the unsafe rule that Figure 8 of the paper refutes.
-    CommitPreviousTermByCounting,
-    /// A follower appends after `prev_log_index` without first deleting the
-    /// conflicting entries that follow it (Figure 2, AppendEntries step 3).
-    KeepConflictingEntries,
 }

@@ -1,9 +1,9 @@
 //! Leader election (§5.2) with the election restriction (§5.4.1).
 
 use super::messages::{Outbound, PeerId, Request, RequestVoteArgs, RequestVoteReply};
-use super::{Core, Event, Progress, RoleState};
+use super::{Core, Event, Progress, RoleState, Rules};
 
-impl Core {
+impl<R: Rules> Core<R> {
     /// Followers and candidates: "If election timeout elapses ...: convert
     /// to candidate", then increment currentTerm, vote for self, reset the
     /// election timer and send RequestVote to all other servers.

@@ -18,9 +18,13 @@ pub mod log;
 pub mod messages;
 mod ready;
 mod replication;
+mod rules;
 
-pub use self::config::{Config, InjectedBug};
+pub use self::config::Config;
 pub use self::ready::{Applied, Event, Ready};
+pub use self::rules::{Figure2, Rules};
+
+use std::marker::PhantomData;
 
 use self::log::Log;
 use self::messages::{Entry, LogIndex, Outbound, PeerId, Term};
@@ -54,7 +58,9 @@ enum RoleState {
     Leader { progress: Vec<Progress> },
 }
 
-pub struct Core {
+/// One server's protocol state, following the rules `R` (see [`Rules`]):
+/// [`Figure2`] unless a test swaps in a variant.
+pub struct Core<R = Figure2> {
     config: Config,
 
     // Persistent state (Figure 2).
@@ -80,13 +86,24 @@ pub struct Core {
     // Outputs not yet taken by the shell.
     persist_pending: bool,
     ready: Ready,
+    /// `fn() -> R`: the rules are code, not data; the core stays Send and
+    /// Sync whatever `R` is.
+    rules: PhantomData<fn() -> R>,
 }
 
 impl Core {
+    /// A server following Figure 2, starting from `persisted` (see
+    /// [`Core::restore`]).
+    pub fn new(config: Config, persisted: &[u8]) -> Result<Core, bincode::Error> {
+        Core::restore(config, persisted)
+    }
+}
+
+impl<R: Rules> Core<R> {
     /// A server starting from `persisted` (empty for a fresh server). Only
     /// the persistent state survives a restart: the commit index and
     /// lastApplied restart at 0, so committed entries are re-applied from 1.
-    pub fn new(config: Config, persisted: &[u8]) -> Result<Core, bincode::Error> {
+    pub fn restore(config: Config, persisted: &[u8]) -> Result<Core<R>, bincode::Error> {
         config.assert_valid();
         let state = PersistentState::decode(persisted)?;
         if let Some(vote) = state.voted_for {
@@ -115,6 +132,7 @@ impl Core {
             unsent_elapsed_ms: None,
             persist_pending: false,
             ready: Ready::default(),
+            rules: PhantomData,
         })
     }
 
@@ -358,9 +376,5 @@ impl Core {
             });
         }
         assert_eq!(self.last_applied, self.commit_index);
-    }
-
-    fn has_bug(&self, bug: InjectedBug) -> bool {
-        self.config.injected_bug == Some(bug)
     }
 }

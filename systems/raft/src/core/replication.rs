@@ -2,9 +2,9 @@
 //! nextIndex.
 
 use super::messages::{AppendEntriesArgs, AppendEntriesReply, LogIndex, Outbound, PeerId, Request};
-use super::{Core, Event, InjectedBug, Progress, RoleState};
+use super::{Core, Event, Progress, RoleState, Rules};
 
-impl Core {
+impl<R: Rules> Core<R> {
     /// Leader: one AppendEntries to every follower, carrying whatever each
     /// is missing from its nextIndex on (a heartbeat when it is missing
     /// nothing). Restarts the heartbeat interval.
@@ -128,49 +128,25 @@ impl Core {
             match self.log.term_at(index) {
                 Some(term) if term == entry.term => continue,
                 Some(_) => {
-                    if self.has_bug(InjectedBug::KeepConflictingEntries) {
-                        // Overwrite in place, leaving the stale suffix.
-                        self.overwrite_keeping_suffix(index, &args.entries[offset..]);
-                        return args.prev_log_index + args.entries.len() as LogIndex;
-                    }
-                    // Log Matching: everything up to the commit index is on
-                    // a majority and in every later leader's log, so a
-                    // conflict can only lie beyond it.
-                    assert!(
-                        index > self.commit_index,
-                        "conflict at committed index {index}"
+                    R::replace_conflicting(
+                        &mut self.log,
+                        self.commit_index,
+                        index,
+                        &args.entries[offset..],
                     );
-                    self.log.truncate_from(index);
+                    self.persist_pending = true;
+                    break;
                 }
-                None => {}
+                None => {
+                    for entry in &args.entries[offset..] {
+                        self.log.append(entry.clone());
+                    }
+                    self.persist_pending = true;
+                    break;
+                }
             }
-            for entry in &args.entries[offset..] {
-                self.log.append(entry.clone());
-            }
-            self.persist_pending = true;
-            break;
         }
         args.prev_log_index + args.entries.len() as LogIndex
-    }
-
-    /// The `KeepConflictingEntries` bug: replace entries one by one and keep
-    /// whatever lies past the request, even if it came from a deposed leader.
-    fn overwrite_keeping_suffix(&mut self, index: LogIndex, entries: &[super::messages::Entry]) {
-        let suffix: Vec<_> = self
-            .log
-            .entries_from(index + entries.len() as LogIndex)
-            .to_vec();
-        self.log.truncate_from(index);
-        for entry in entries {
-            self.log.append(entry.clone());
-        }
-        for mut entry in suffix {
-            // Keep terms monotonic so the Log type's own assertion does not
-            // mask the protocol bug we want the scenarios to find.
-            entry.term = entry.term.max(self.log.last_term());
-            self.log.append(entry);
-        }
-        self.persist_pending = true;
     }
 
     fn append_entries_reply(
@@ -291,8 +267,7 @@ impl Core {
         if replicated <= self.commit_index {
             return;
         }
-        let current_term_only = !self.has_bug(InjectedBug::CommitPreviousTermByCounting);
-        if current_term_only && self.log.term_at(replicated) != Some(self.current_term) {
+        if !R::may_commit_by_counting(&self.log, replicated, self.current_term) {
             // Terms never decrease along the log, so no smaller N qualifies.
             return;
         }

@@ -11,7 +11,9 @@
 //! handler tasks. All run on the server's sim node (`Raft::new` must be
 //! called from a task on it), so crashing the node drops them all at once.
 
+mod api;
 mod rpc;
+mod view;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -25,82 +27,73 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::Notify;
 
 use crate::core::messages::{LogIndex, PeerId, Term};
-use crate::core::{Config, Core, Ready};
+use crate::core::{Config, Core, Figure2, Ready, Rules};
 
-/// A committed entry delivered to the service, in index order. After a
-/// restart delivery begins again at index 1 (lastApplied is volatile).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApplyMsg {
-    pub command_valid: bool,
-    pub command: Vec<u8>,
-    pub command_index: LogIndex,
+pub use raft_api::ApplyMsg;
+
+/// A handle to one Raft server, following the rules `R` ([`Figure2`]
+/// unless a test swaps in a variant). Clones share the server.
+pub struct Raft<R: Rules = Figure2> {
+    shared: Arc<Shared<R>>,
 }
 
-/// Sees every state the core passes through, with the outputs that led out
-/// of it, under the shell's lock: a safety checker outside the system can
-/// fail a run at the very step that breaks a property.
-pub trait Observer: Send + Sync {
-    fn observe(&self, core: &Core, ready: &Ready);
+impl<R: Rules> Clone for Raft<R> {
+    fn clone(&self) -> Self {
+        Raft {
+            shared: self.shared.clone(),
+        }
+    }
 }
 
-/// A handle to one Raft server. Clones share the server.
-#[derive(Clone)]
-pub struct Raft {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
+struct Shared<R: Rules> {
     peers: Vec<ClientEnd>,
     persister: Persister,
     apply_tx: UnboundedSender<ApplyMsg>,
-    observer: Option<Arc<dyn Observer>>,
     killed: AtomicBool,
     /// Wakes the ticker when its next deadline moved earlier.
     wake: Notify,
-    driver: Mutex<Driver>,
+    driver: Mutex<Driver<R>>,
 }
 
-struct Driver {
-    core: Core,
+struct Driver<R: Rules> {
+    core: Core<R>,
     /// The virtual instant up to which the core's timers have been advanced.
     clock: Instant,
     /// When the ticker will wake on its own.
     ticker_wakes_at: Instant,
 }
 
-/// Options beyond the 6.824 signature: core timing (or an injected bug) and
-/// an observer.
-pub struct RaftBuilder {
-    peers: Vec<ClientEnd>,
-    config: Config,
-    persister: Persister,
-    apply_tx: UnboundedSender<ApplyMsg>,
-    observer: Option<Arc<dyn Observer>>,
+impl Raft {
+    /// Make(peers, me, persister, applyCh): `peers[me]` is this server.
+    /// Restores from the persister and starts the ticker on the calling
+    /// task's node; the caller registers the RPC methods ([`Raft::register`]).
+    pub fn new(
+        peers: Vec<ClientEnd>,
+        me: PeerId,
+        persister: Persister,
+        apply_tx: UnboundedSender<ApplyMsg>,
+    ) -> Raft {
+        Raft::with_rules(peers, me, persister, apply_tx)
+    }
 }
 
-impl RaftBuilder {
-    pub fn config(mut self, adjust: impl FnOnce(&mut Config)) -> RaftBuilder {
-        adjust(&mut self.config);
-        self
-    }
-
-    pub fn observer(mut self, observer: Arc<dyn Observer>) -> RaftBuilder {
-        self.observer = Some(observer);
-        self
-    }
-
-    /// Restores from the persister and starts the ticker on the calling
-    /// task's node.
-    pub fn build(self) -> Raft {
-        let saved = self.persister.read_raft_state();
-        let core = Core::new(self.config, &saved).expect("the persister holds what we saved");
+impl<R: Rules> Raft<R> {
+    /// [`Raft::new`] for a server following the rules `R`.
+    pub fn with_rules(
+        peers: Vec<ClientEnd>,
+        me: PeerId,
+        persister: Persister,
+        apply_tx: UnboundedSender<ApplyMsg>,
+    ) -> Raft<R> {
+        let config = Config::new(me, peers.len());
+        let saved = persister.read_raft_state();
+        let core = Core::restore(config, &saved).expect("the persister holds what we saved");
         let now = Instant::now();
         let raft = Raft {
             shared: Arc::new(Shared {
-                peers: self.peers,
-                persister: self.persister,
-                apply_tx: self.apply_tx,
-                observer: self.observer,
+                peers,
+                persister,
+                apply_tx,
                 killed: AtomicBool::new(false),
                 wake: Notify::new(),
                 driver: Mutex::new(Driver {
@@ -115,34 +108,6 @@ impl RaftBuilder {
         let ticker = raft.clone();
         madsim::task::spawn(async move { ticker.run_ticker().await });
         raft
-    }
-}
-
-impl Raft {
-    /// Make(peers, me, persister, applyCh): `peers[me]` is this server.
-    pub fn new(
-        peers: Vec<ClientEnd>,
-        me: PeerId,
-        persister: Persister,
-        apply_tx: UnboundedSender<ApplyMsg>,
-    ) -> Raft {
-        Raft::builder(peers, me, persister, apply_tx).build()
-    }
-
-    pub fn builder(
-        peers: Vec<ClientEnd>,
-        me: PeerId,
-        persister: Persister,
-        apply_tx: UnboundedSender<ApplyMsg>,
-    ) -> RaftBuilder {
-        let config = Config::new(me, peers.len());
-        RaftBuilder {
-            peers,
-            config,
-            persister,
-            apply_tx,
-            observer: None,
-        }
     }
 
     /// Start(command): returns at once with (index, term, is_leader); the
@@ -185,22 +150,7 @@ impl Raft {
         rpc::register(self, server)
     }
 
-    /// One line of state for inspectors and failure reports.
-    pub fn describe(&self) -> String {
-        let driver = self.lock();
-        let core = &driver.core;
-        format!(
-            "term={} role={:?} voted_for={:?} last={} commit={} applied={}",
-            core.term(),
-            core.role(),
-            core.voted_for(),
-            core.log().last_index(),
-            core.commit_index(),
-            core.last_applied(),
-        )
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Driver> {
+    fn lock(&self) -> MutexGuard<'_, Driver<R>> {
         self.shared
             .driver
             .lock()
@@ -209,7 +159,7 @@ impl Raft {
 
     /// Feeds one input: advances the core's clock to now, runs `input`,
     /// then carries out the resulting `Ready` under the same lock.
-    fn step<T>(&self, input: impl FnOnce(&mut Core) -> T) -> T {
+    fn step<T>(&self, input: impl FnOnce(&mut Core<R>) -> T) -> T {
         let mut guard = self.lock();
         let driver = &mut *guard;
         let tick = advance_clock(driver);
@@ -234,7 +184,7 @@ impl Raft {
 
     /// For calls from outside the server's node (the tester's `start`):
     /// no timer may fire there, so no RPC is spawned on the wrong node.
-    fn step_without_tick<T>(&self, input: impl FnOnce(&mut Core) -> T) -> T {
+    fn step_without_tick<T>(&self, input: impl FnOnce(&mut Core<R>) -> T) -> T {
         let mut guard = self.lock();
         let core = &mut guard.core;
         let (output, ready) = sim::work::own(|| {
@@ -249,10 +199,11 @@ impl Raft {
         output
     }
 
-    fn carry_out(&self, core: &Core, ready: Ready) {
-        if let Some(observer) = &self.shared.observer {
-            // A checker's work is its test's own, not the framework's.
-            sim::work::own(|| observer.observe(core, &ready));
+    fn carry_out(&self, core: &Core<R>, ready: Ready) {
+        // Show a watching tester every state, before anything leaves the
+        // lock (raft_api::observe).
+        if raft_api::observing() {
+            raft_api::observe(&view::View(core));
         }
         // Figure 2: persist before responding to RPCs or sending any.
         if let Some(state) = ready.persistent_state {
@@ -307,7 +258,7 @@ impl Raft {
 /// milliseconds (the remainder carries over to the next input), and returns
 /// the tick the core is due: the milliseconds that passed and a random draw
 /// for its timers. None when no millisecond passed and no timer is due.
-fn advance_clock(driver: &mut Driver) -> Option<(u64, u64)> {
+fn advance_clock<R: Rules>(driver: &mut Driver<R>) -> Option<(u64, u64)> {
     let now = Instant::now();
     let elapsed_ms = now.duration_since(driver.clock).as_millis() as u64;
     if elapsed_ms == 0 && driver.core.ms_until_next_timer() > 0 {

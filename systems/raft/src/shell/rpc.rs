@@ -8,12 +8,13 @@ use crate::core::messages::{
 };
 
 use super::Raft;
+use crate::core::Rules;
 use sim::rpc::Server;
 
 const REQUEST_VOTE: &str = "Raft.RequestVote";
 const APPEND_ENTRIES: &str = "Raft.AppendEntries";
 
-pub(super) fn register(raft: &Raft, server: Server) -> Server {
+pub(super) fn register<R: Rules>(raft: &Raft<R>, server: Server) -> Server {
     let voter = raft.clone();
     let follower = raft.clone();
     server
@@ -51,7 +52,7 @@ pub(super) fn register(raft: &Raft, server: Server) -> Server {
 /// reply back to the core. A failed RequestVote is forgotten (the next
 /// election retries); a failed AppendEntries is reported, so that the
 /// leader stops shipping entries to a follower it cannot reach.
-pub(super) fn send(raft: &Raft, outbound: Outbound) {
+pub(super) fn send<R: Rules>(raft: &Raft<R>, outbound: Outbound) {
     let raft = raft.clone();
     let to = outbound.to;
     madsim::task::spawn(async move {
