@@ -12,6 +12,7 @@ pub mod bank;
 pub mod cli;
 pub mod demo;
 pub mod framework;
+pub mod harness;
 pub mod investigate;
 pub mod mapreduce;
 pub mod planted;

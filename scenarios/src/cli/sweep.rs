@@ -3,8 +3,10 @@
 //! Runs every selected scenario on every seed, J runs at a time (each run has
 //! its own thread and runtime), then reports failures grouped by signature
 //! (the message with numbers masked) with the smallest failing seed of each
-//! group, fault coverage (how many runs injected each fault kind), and a last
-//! line `sweep: R runs, P passed, F failed, wall=Ws, virtual=Vs`.
+//! group, fault coverage (how many runs injected each fault kind), which
+//! checks the passing runs report having run (their `checks` field: a Raft
+//! that shows no states gets config.go's checks but not Figure 3's), and a
+//! last line `sweep: R runs, P passed, F failed, wall=Ws, virtual=Vs`.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -84,6 +86,9 @@ struct SweepSummary {
     wall_secs: f64,
     virtual_secs: f64,
     fault_runs: BTreeMap<String, u64>,
+    /// Passing runs per value of their summary's `checks` field (runs
+    /// without one are not counted).
+    checks: BTreeMap<String, u64>,
     groups: Vec<SignatureGroup>,
     failures: Vec<FailedRun>,
 }
@@ -154,6 +159,8 @@ struct Outcome {
     failure: Option<sim::Failure>,
     virtual_time: Duration,
     faults: BTreeMap<String, u64>,
+    /// The passing run's `checks` summary field, if any.
+    checks: Option<String>,
 }
 
 fn run_all(
@@ -203,6 +210,11 @@ fn run_all(
                 failure: result.failure().cloned(),
                 virtual_time: result.virtual_time,
                 faults: fault::coverage(&result.faults),
+                checks: result
+                    .outcome
+                    .as_ref()
+                    .ok()
+                    .and_then(|summary| summary.fields.get("checks").cloned()),
             });
             match &progress {
                 Some(bar) => bar.inc(1),
@@ -238,11 +250,15 @@ fn progress_bar(total: u64) -> Option<ProgressBar> {
 fn summarize(args: &SweepArgs, outcomes: &[Outcome], wall: Duration) -> SweepSummary {
     let mut failures = Vec::new();
     let mut fault_runs: BTreeMap<String, u64> = BTreeMap::new();
+    let mut checks: BTreeMap<String, u64> = BTreeMap::new();
     let mut virtual_total = Duration::ZERO;
     for o in outcomes {
         virtual_total += o.virtual_time;
         for kind in o.faults.keys() {
             *fault_runs.entry(kind.clone()).or_insert(0) += 1;
+        }
+        if let Some(ran) = &o.checks {
+            *checks.entry(ran.clone()).or_insert(0) += 1;
         }
         if let Some(f) = &o.failure {
             failures.push(FailedRun {
@@ -289,6 +305,7 @@ fn summarize(args: &SweepArgs, outcomes: &[Outcome], wall: Duration) -> SweepSum
         wall_secs: wall.as_secs_f64(),
         virtual_secs: virtual_total.as_secs_f64(),
         fault_runs,
+        checks,
         groups,
         failures,
     }
@@ -325,6 +342,13 @@ fn print_summary(s: &SweepSummary) {
             .collect();
         println!(
             "fault coverage (runs that injected each kind): {}",
+            parts.join(" ")
+        );
+    }
+    if !s.checks.is_empty() {
+        let parts: Vec<String> = s.checks.iter().map(|(k, n)| format!("{k}={n}")).collect();
+        println!(
+            "checks (passing runs by the checks they ran): {}",
             parts.join(" ")
         );
     }

@@ -90,8 +90,8 @@ fn check_all(state: &mut State, core: &Seen, changed_from: Option<LogIndex>) -> 
 /// Brings the server's chain up to date with its log, from the first
 /// index that changed.
 fn follow_log(state: &mut State, core: &Seen, changed_from: Option<LogIndex>) {
-    let Some(from) = changed_from else { return };
     let chain = state.chains.entry(core.me).or_default();
+    let Some(from) = changed_from else { return };
     chain.truncate((from - 1) as usize);
     let mut prefix = chain.last().map_or(0, |link| link.prefix);
     for entry in &core.log[chain.len()..] {

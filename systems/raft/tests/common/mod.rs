@@ -6,10 +6,12 @@
 
 use std::collections::VecDeque;
 
-use raft::{Applied, Config, Core, Event, Outbound, PeerId, Request};
+use raft::{Applied, Config, Core, Event, Figure2, Outbound, PeerId, Request, Rules};
 
-pub struct Cluster {
-    pub cores: Vec<Core>,
+/// Cores following the rules `R` (Figure 2 unless a test swaps in a
+/// variant).
+pub struct Cluster<R: Rules = Figure2> {
+    pub cores: Vec<Core<R>>,
     /// Requests in flight: (from, outbound).
     pub queue: VecDeque<(PeerId, Outbound)>,
     pub applied: Vec<Vec<Applied>>,
@@ -24,13 +26,15 @@ impl Cluster {
     pub fn new(peer_count: usize) -> Cluster {
         Cluster::with_config(peer_count, |_| {})
     }
+}
 
-    pub fn with_config(peer_count: usize, adjust: impl Fn(&mut Config)) -> Cluster {
+impl<R: Rules> Cluster<R> {
+    pub fn with_config(peer_count: usize, adjust: impl Fn(&mut Config)) -> Cluster<R> {
         let cores = (0..peer_count)
             .map(|me| {
                 let mut config = Config::new(me, peer_count);
                 adjust(&mut config);
-                Core::new(config, &[]).unwrap()
+                Core::restore(config, &[]).unwrap()
             })
             .collect();
         Cluster {
@@ -150,7 +154,7 @@ impl Cluster {
 
     pub fn restart(&mut self, peer: PeerId) {
         let config = self.cores[peer].config().clone();
-        self.cores[peer] = Core::new(config, &self.persisted[peer]).unwrap();
+        self.cores[peer] = Core::restore(config, &self.persisted[peer]).unwrap();
         self.applied[peer].clear();
     }
 
