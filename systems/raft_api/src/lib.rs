@@ -104,6 +104,16 @@ pub trait PeerState {
     fn entry_command(&self, index: LogIndex) -> &[u8];
     /// commitIndex: the highest index known committed.
     fn commit_index(&self) -> LogIndex;
+    /// Optional, for speed: `Some(k)` promises that entries 1..=k are
+    /// exactly those of this peer's previous view (so the tester compares
+    /// only the entries after k; a restarted peer's first view promises
+    /// nothing beyond what it restored and changed, i.e. `Some(0)`). The
+    /// default, `None`, promises nothing: the tester then compares the
+    /// whole log with the previous view at every call, which is slower but
+    /// needs no bookkeeping.
+    fn unchanged_prefix(&self) -> Option<LogIndex> {
+        None
+    }
 }
 
 /// What the tester does with a view. Registered per run (each run has its

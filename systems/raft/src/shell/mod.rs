@@ -203,7 +203,10 @@ impl<R: Rules> Raft<R> {
         // Show a watching tester every state, before anything leaves the
         // lock (raft_api::observe).
         if raft_api::observing() {
-            raft_api::observe(&view::View(core));
+            raft_api::observe(&view::View {
+                core,
+                log_changed_from: ready.log_changed_from,
+            });
         }
         // Figure 2: persist before responding to RPCs or sending any.
         if let Some(state) = ready.persistent_state {

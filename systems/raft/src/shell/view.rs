@@ -6,24 +6,30 @@ use raft_api::{LogIndex, PeerState, Role, Term};
 
 use crate::core::{self, Core, Rules};
 
-/// A borrowed core, shown under the shell's lock.
-pub(super) struct View<'a, R: Rules>(pub(super) &'a Core<R>);
+/// A borrowed core, shown under the shell's lock, with the lowest log index
+/// changed since the previous view (the `Ready`'s `log_changed_from`; the
+/// shell shows a view after every input, and a restored log counts as
+/// changed from index 1).
+pub(super) struct View<'a, R: Rules> {
+    pub(super) core: &'a Core<R>,
+    pub(super) log_changed_from: Option<LogIndex>,
+}
 
 impl<R: Rules> PeerState for View<'_, R> {
     fn me(&self) -> usize {
-        self.0.me()
+        self.core.me()
     }
 
     fn term(&self) -> Term {
-        self.0.term()
+        self.core.term()
     }
 
     fn voted_for(&self) -> Option<usize> {
-        self.0.voted_for()
+        self.core.voted_for()
     }
 
     fn role(&self) -> Role {
-        match self.0.role() {
+        match self.core.role() {
             core::Role::Follower => Role::Follower,
             core::Role::Candidate => Role::Candidate,
             core::Role::Leader => Role::Leader,
@@ -31,18 +37,25 @@ impl<R: Rules> PeerState for View<'_, R> {
     }
 
     fn last_index(&self) -> LogIndex {
-        self.0.log().last_index()
+        self.core.log().last_index()
     }
 
     fn entry_term(&self, index: LogIndex) -> Term {
-        self.0.log().entry(index).term
+        self.core.log().entry(index).term
     }
 
     fn entry_command(&self, index: LogIndex) -> &[u8] {
-        &self.0.log().entry(index).command
+        &self.core.log().entry(index).command
     }
 
     fn commit_index(&self) -> LogIndex {
-        self.0.commit_index()
+        self.core.commit_index()
+    }
+
+    fn unchanged_prefix(&self) -> Option<LogIndex> {
+        Some(
+            self.log_changed_from
+                .map_or(self.core.log().last_index(), |from| from - 1),
+        )
     }
 }
