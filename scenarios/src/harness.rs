@@ -36,9 +36,7 @@ pub fn test_main(scenarios: Vec<Scenario>) -> ! {
         }
     };
     let known = crate::all();
-    let registered = |name: &str| {
-        known.iter().chain(&scenarios).any(|s| s.name == name)
-    };
+    let registered = |name: &str| known.iter().chain(&scenarios).any(|s| s.name == name);
     if let Some(unknown) = corpus.iter().find(|c| !registered(&c.scenario)) {
         eprintln!(
             "error: {}: unknown scenario {:?} in the seed corpus",

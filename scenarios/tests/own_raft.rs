@@ -15,7 +15,7 @@ impl raft_api::Raft for MyRaft {
         persister: Persister,
         apply_ch: UnboundedSender<ApplyMsg>,
     ) -> Self {
-        MyRaft(raft_api::Raft::make(peers, me, persister, apply_ch).await)
+        MyRaft(<raft::Raft as raft_api::Raft>::make(peers, me, persister, apply_ch).await)
     }
 
     fn start(&self, command: Vec<u8>) -> (LogIndex, Term, bool) {

@@ -31,12 +31,18 @@ fn first_caught<R: Rules>() -> Option<u64> {
 fn random_schedules_catch_commit_by_counting() {
     let caught = first_caught::<CountAnyTerm>();
     eprintln!("caught at seed {caught:?}");
-    assert!(caught.is_some(), "counting old-term replicas escaped 300 seeds");
+    assert!(
+        caught.is_some(),
+        "counting old-term replicas escaped 300 seeds"
+    );
 }
 
 #[test]
 fn random_schedules_catch_kept_conflicting_entries() {
     let caught = first_caught::<KeepSuffix>();
     eprintln!("caught at seed {caught:?}");
-    assert!(caught.is_some(), "keeping conflicting entries escaped 300 seeds");
+    assert!(
+        caught.is_some(),
+        "keeping conflicting entries escaped 300 seeds"
+    );
 }

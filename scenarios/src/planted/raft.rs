@@ -26,7 +26,12 @@ pub struct KeepSuffix;
 impl Rules for KeepSuffix {
     /// Replaces entries one by one and keeps whatever lies past the
     /// request, even if it came from a deposed leader.
-    fn replace_conflicting(log: &mut Log, _commit_index: LogIndex, index: LogIndex, entries: &[Entry]) {
+    fn replace_conflicting(
+        log: &mut Log,
+        _commit_index: LogIndex,
+        index: LogIndex,
+        entries: &[Entry],
+    ) {
         let suffix: Vec<Entry> = log.entries_from(index + entries.len() as LogIndex).to_vec();
         log.truncate_from(index);
         for entry in entries {

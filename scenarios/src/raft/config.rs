@@ -286,9 +286,11 @@ impl<R: Raft> Config<R> {
         let peers: Vec<ClientEnd> = self.inner.names.iter().map(ClientEnd::new).collect();
         // Make(), on the server's own node: its tasks and RPC server live
         // there, so crashing the node stops them.
-        let raft = node::spawn(&name, async move { R::make(peers, i, persister, apply_tx).await })
-            .await
-            .expect("the server's start task");
+        let raft = node::spawn(&name, async move {
+            R::make(peers, i, persister, apply_tx).await
+        })
+        .await
+        .expect("the server's start task");
         self.servers().rafts[i] = Some(Arc::new(raft));
     }
 

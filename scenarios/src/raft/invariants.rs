@@ -120,8 +120,7 @@ fn log_matching(state: &mut State, core: &Seen, from: Option<LogIndex>) -> Resul
             return Err(format!(
                 "Log Matching (§5.3): server {} holds index {index} term {} over a prefix that \
                  differs from another log's entry with the same index and term",
-                core.me,
-                link.term
+                core.me, link.term
             ));
         }
     }
@@ -137,8 +136,7 @@ fn election_safety(state: &mut State, core: &Seen) -> Result<(), String> {
     if leader != core.me {
         return Err(format!(
             "Election Safety (§5.2): term {} has two leaders, {leader} and {}",
-            core.term,
-            core.me
+            core.term, core.me
         ));
     }
     Ok(())
@@ -214,9 +212,7 @@ fn leader_completeness(state: &mut State, core: &Seen) -> Result<(), String> {
     let must_hold = (checked..committed.len())
         .rev()
         .find(|&i| committed[i].term < term);
-    state
-        .complete_upto
-        .insert(core.me, (term, committed.len()));
+    state.complete_upto.insert(core.me, (term, committed.len()));
     let Some(position) = must_hold else {
         return Ok(());
     };

@@ -86,7 +86,9 @@ pub fn suite<R: Raft>(prefix: &str) -> Vec<Scenario> {
         ("4b/figure8_unreliable", || {
             Box::pin(figure8::figure8_unreliable::<R>())
         }),
-        ("4b/reliable_churn", || Box::pin(churn::reliable_churn::<R>())),
+        ("4b/reliable_churn", || {
+            Box::pin(churn::reliable_churn::<R>())
+        }),
         ("4b/unreliable_churn", || {
             Box::pin(churn::unreliable_churn::<R>())
         }),
@@ -100,4 +102,3 @@ pub fn suite<R: Raft>(prefix: &str) -> Vec<Scenario> {
         })
         .collect()
 }
-

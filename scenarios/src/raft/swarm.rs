@@ -161,7 +161,12 @@ async fn swarm<R: Raft>(kinds: Kinds) -> sim::Result<Summary> {
 
 /// One of: isolate a server, a majority/minority split, one-way cuts (if
 /// drawn), or heal.
-fn new_partition_shape<R: Raft>(cfg: &Config<R>, names: &[String], one_way: bool, rng: &mut impl Rng) {
+fn new_partition_shape<R: Raft>(
+    cfg: &Config<R>,
+    names: &[String],
+    one_way: bool,
+    rng: &mut impl Rng,
+) {
     let n = names.len();
     let shapes = if one_way { 4 } else { 3 };
     match rng.gen_range(0..shapes) {

@@ -20,14 +20,16 @@ pub trait Rules: Send + Sync + 'static {
     /// the request whose term differs from the one in `log`: delete that
     /// entry and all that follow it, then append `entries` (the request's
     /// entries from `index` on).
-    fn replace_conflicting(log: &mut Log, commit_index: LogIndex, index: LogIndex, entries: &[Entry]) {
+    fn replace_conflicting(
+        log: &mut Log,
+        commit_index: LogIndex,
+        index: LogIndex,
+        entries: &[Entry],
+    ) {
         // Log Matching: everything up to the commit index is on a majority
         // and in every later leader's log, so a conflict can only lie
         // beyond it.
-        assert!(
-            index > commit_index,
-            "conflict at committed index {index}"
-        );
+        assert!(index > commit_index, "conflict at committed index {index}");
         log.truncate_from(index);
         for entry in entries {
             log.append(entry.clone());
