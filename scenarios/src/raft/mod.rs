@@ -25,6 +25,8 @@ mod swarm;
 mod teeth;
 mod unreliable;
 pub mod views;
+#[cfg(test)]
+mod views_check;
 
 use std::time::Duration;
 
