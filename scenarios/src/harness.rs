@@ -106,7 +106,7 @@ fn run_trial(
             Err(format!(
                 "{}\n{}",
                 report::result_line(&result),
-                report::failure_report(&result)
+                for_this_target(&report::failure_report(&result))
             )
             .into())
         }
@@ -146,4 +146,25 @@ fn run_trial(
         }
     }
     Ok(())
+}
+
+/// A failure report's `cargo test` replay line names this crate's
+/// `--test scenarios`; from another test target (a student's `own_raft`)
+/// it must name that target, or the line would replay nothing.
+fn for_this_target(report: &str) -> String {
+    let target = std::env::args()
+        .next()
+        .as_deref()
+        .and_then(|path| Path::new(path).file_stem()?.to_str().map(str::to_string))
+        // Cargo names test binaries `<target>-<hash>`.
+        .map(|stem| match stem.rsplit_once('-') {
+            Some((target, _hash)) => target.to_string(),
+            None => stem,
+        });
+    match target {
+        Some(target) if target != "scenarios" => {
+            report.replace("--test scenarios --", &format!("--test {target} --"))
+        }
+        _ => report.to_string(),
+    }
 }
