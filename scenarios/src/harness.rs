@@ -150,7 +150,8 @@ fn run_trial(
 
 /// A failure report's `cargo test` replay line names this crate's
 /// `--test scenarios`; from another test target (a student's `own_raft`)
-/// it must name that target, or the line would replay nothing.
+/// it must name that target, or the line would replay nothing. Its `dst`
+/// replay line goes: `dst` knows only this crate's registry.
 fn for_this_target(report: &str) -> String {
     let target = std::env::args()
         .next()
@@ -162,9 +163,11 @@ fn for_this_target(report: &str) -> String {
             None => stem,
         });
     match target {
-        Some(target) if target != "scenarios" => {
-            report.replace("--test scenarios --", &format!("--test {target} --"))
-        }
+        Some(target) if target != "scenarios" => report
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("cargo run --release -- run "))
+            .map(|line| line.replace("--test scenarios --", &format!("--test {target} --")) + "\n")
+            .collect(),
         _ => report.to_string(),
     }
 }
