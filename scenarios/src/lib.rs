@@ -20,9 +20,25 @@ pub mod raft;
 pub mod timeline;
 pub mod weather;
 
+use std::sync::Mutex;
+
 use sim::Scenario;
 
-/// Every scenario, in a stable order. Names are unique.
+/// Scenarios a program built on this crate added to its registry ([`add`]).
+static ADDED: Mutex<Vec<Scenario>> = Mutex::new(Vec::new());
+
+/// Adds `scenarios` (a suite for your own implementation) to this
+/// process's registry, after the built-in ones: [`all`], [`find`] and so
+/// `dst`'s commands see them (see [`cli::main_with`]).
+pub fn add(scenarios: Vec<Scenario>) {
+    ADDED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .extend(scenarios);
+}
+
+/// Every scenario, in a stable order (the built-in ones, then those
+/// [`add`]ed). Names are unique.
 pub fn all() -> Vec<Scenario> {
     let mut all = Vec::new();
     all.extend(bank::scenarios());
@@ -31,6 +47,13 @@ pub fn all() -> Vec<Scenario> {
     all.extend(mapreduce::scenarios());
     all.extend(raft::scenarios());
     all.extend(weather::scenarios());
+    all.extend(
+        ADDED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .cloned(),
+    );
     let mut names: Vec<&str> = all.iter().map(|s| s.name).collect();
     names.sort_unstable();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {

@@ -6,7 +6,7 @@
 use raft_api::{ApplyMsg, ClientEnd, LogIndex, Persister, Term, UnboundedSender};
 
 /// Your Raft peer.
-struct MyRaft(raft::Raft);
+pub struct MyRaft(raft::Raft);
 
 impl raft_api::Raft for MyRaft {
     async fn make(

@@ -63,6 +63,14 @@ pub fn usage(message: impl Into<String>) -> UsageError {
     UsageError(message.into())
 }
 
+/// `dst` with `extra` scenarios registered beside the built-in ones (a
+/// suite for your own implementation, see README): `dst list`, `run`,
+/// `sweep`, `shrink`, `bisect` and `timeline` then take their names.
+pub fn main_with(extra: Vec<Scenario>) -> i32 {
+    crate::add(extra);
+    main()
+}
+
 /// Parses the arguments and runs; returns the exit status.
 pub fn main() -> i32 {
     let cli = Cli::parse();
