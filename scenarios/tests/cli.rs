@@ -270,3 +270,20 @@ fn lines_match(expected: &[String], actual: &[String]) -> bool {
         }
     }
 }
+
+/// madsim prints a `context: node=… task=…` line for every panicking task;
+/// the run's result line already reports the panic, and on a terminal the
+/// extra line lands in the progress bar. `dst` keeps it off stderr.
+#[test]
+fn madsim_context_lines_stay_off_stderr() {
+    // Seed 4 of the stale-commit demo ends in a panic inside a node.
+    let out = dst(&["run", "demo/raft/stale_commit", "--seed", "4"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("FAIL demo/raft/stale_commit seed=4"),
+        "{stdout}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("context: node="), "{stderr}");
+}

@@ -7,6 +7,7 @@ mod investigate;
 mod measured;
 mod mr;
 mod run;
+pub mod stderr_filter;
 mod sweep;
 mod targets;
 mod timeline;
@@ -65,7 +66,15 @@ pub fn usage(message: impl Into<String>) -> UsageError {
 
 /// Parses the arguments and runs; returns the exit status.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    // Not `Cli::parse()`: it exits the process itself, before `main.rs`
+    // can flush the stderr filter, and the message would be cut short.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return error.exit_code();
+        }
+    };
     let outcome = match cli.command {
         Command::List { pattern } => list(&pattern),
         Command::Run(args) => run::run(args),

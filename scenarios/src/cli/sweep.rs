@@ -7,7 +7,6 @@
 //! line `sweep: R runs, P passed, F failed, wall=Ws, virtual=Vs`.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -221,10 +220,10 @@ fn run_all(
 }
 
 fn progress_bar(total: u64) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
+    if !super::stderr_filter::is_terminal() {
         return None;
     }
-    let bar = ProgressBar::new(total);
+    let bar = ProgressBar::with_draw_target(Some(total), super::stderr_filter::progress_target());
     bar.set_style(
         ProgressStyle::with_template(
             "{elapsed_precise} [{bar:40}] {pos}/{len} runs ({per_sec}, eta {eta})",
