@@ -59,7 +59,13 @@ fn main() {
             })
         })
         .collect();
-    libtest_mimic::run(&args, trials).exit();
+    // madsim's per-panic `context:` lines would land between the reports.
+    let redirection = scenarios::cli::stderr_filter::install();
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let Some(redirection) = redirection {
+        redirection.finish();
+    }
+    conclusion.exit();
 }
 
 /// A scenario with a planted bug must fail on some seed: of `SEEDS=a..b`
