@@ -48,9 +48,14 @@ impl Shard {
 
     /// This shard's seeds of `range`, in increasing order.
     pub fn seeds(self, range: &Range<u64>) -> ShardSeeds {
-        let residue = self.index - 1;
-        // The first seed >= start with seed % N == K - 1; None past u64::MAX.
-        let offset = (residue + self.count - range.start % self.count) % self.count;
+        // The first seed >= start with seed % N == K - 1, computed without
+        // overflow even for N near 2^64 (None if it is past u64::MAX).
+        let (residue, here) = (self.index - 1, range.start % self.count);
+        let offset = if residue >= here {
+            residue - here
+        } else {
+            self.count - (here - residue)
+        };
         match range.start.checked_add(offset) {
             Some(first) if first < range.end => ShardSeeds {
                 first,

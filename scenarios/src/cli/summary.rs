@@ -142,8 +142,8 @@ impl Summary {
 /// another version is named as such rather than as a missing field.
 pub fn load(path: &Path) -> Result<Summary, UsageError> {
     let shown = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| usage(format!("cannot read {shown}: {e}")))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| usage(format!("cannot read {shown}: {e}")))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| usage(format!("{shown} is not valid JSON: {e}")))?;
     if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {

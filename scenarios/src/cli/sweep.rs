@@ -125,7 +125,11 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
 fn rerun(args: &SweepArgs, file: &std::path::Path, jobs: usize) -> Result<i32, UsageError> {
     let report = summary::load(file)?;
     // Every scenario must exist in this build before the first run.
-    let names: BTreeSet<&str> = report.failures.iter().map(|f| f.scenario.as_str()).collect();
+    let names: BTreeSet<&str> = report
+        .failures
+        .iter()
+        .map(|f| f.scenario.as_str())
+        .collect();
     let mut scenarios: Vec<Scenario> = Vec::new();
     for name in &names {
         let found = crate::find(name)
