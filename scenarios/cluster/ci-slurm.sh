@@ -145,6 +145,7 @@ findings='{runs, passed, failed, complete, seed_count, scenarios, fault_runs,
   virtual_nanos, groups, failures: [.failures[] | del(.virtual_secs)]}'
 # Every (scenario, seed) of the range with its verdict; passing runs are not
 # listed in a summary, so a complete sweep's are all the others.
+# shellcheck disable=SC2016 # $a, $b, $s and $failed are jq's variables
 verdicts='(.seeds | split("..") | map(tonumber)) as [$a, $b]
   | ([.failures[] | "\(.scenario) \(.seed)"] | map({(.): true}) | add // {}) as $failed
   | .scenarios[] as $s | range($a; $b) | "\($s) \(.) \(if $failed["\($s) \(.)"] then "FAIL" else "PASS" end)"'
