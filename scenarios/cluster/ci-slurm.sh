@@ -11,9 +11,10 @@
 # fault coverage and the exit status. Stops the cluster on exit.
 #   scenarios/cluster/ci-slurm.sh [DST]   (default target/release/dst)
 set -euo pipefail
+# A DST given relative to where the script was started from.
+dst=${1:+$(realpath "$1")}
 cd "$(dirname "$0")/../.."
-root=$(pwd -P)
-dst=$(realpath "${1:-${CARGO_TARGET_DIR:-$root/target}/release/dst}")
+dst=${dst:-$(realpath "${CARGO_TARGET_DIR:-target}/release/dst")}
 [ -x "$dst" ] || { echo "ci-slurm: no dst binary at $dst: build it with cargo build --release" >&2; exit 1; }
 
 # A mix of failing and passing runs, so that failure groups are compared
@@ -22,16 +23,17 @@ dst=$(realpath "${1:-${CARGO_TARGET_DIR:-$root/target}/release/dst}")
 pattern=demo/ seeds=0..16 shards=4
 wait_secs=${DST_SLURM_TIMEOUT:-300}
 
-if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+# jq compares the reports.
+if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null || ! command -v jq >/dev/null; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    echo "== installing slurm-wlm and munge"
+    echo "== installing slurm-wlm, munge and jq"
     if ! (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null); then
-      echo "ci-slurm: SKIPPED: apt-get could not install slurm-wlm and munge" >&2
+      apt-get install -y -qq --no-install-recommends slurm-wlm munge jq >/dev/null); then
+      echo "ci-slurm: SKIPPED: apt-get could not install slurm-wlm, munge and jq" >&2
       exit 0
     fi
   else
-    echo "ci-slurm: SKIPPED: no slurmctld/munged, and no root apt-get to install them" >&2
+    echo "ci-slurm: SKIPPED: no slurmctld, munged or jq, and no root apt-get to install them" >&2
     exit 0
   fi
 fi
@@ -64,6 +66,8 @@ trap cleanup EXIT
 # munged the machine may already run is left alone.
 dd if=/dev/urandom of="$work/munge.key" bs=1024 count=1 status=none
 chmod 600 "$work/munge.key"
+# --force: munged otherwise refuses a socket in a folder others cannot
+# enter, and this folder is private to the run (chmod 700) on purpose.
 munged --foreground --force --socket="$work/munge.socket" --key-file="$work/munge.key" \
   --pid-file="$work/munged.pid" --log-file="$work/munged.log" --seed-file="$work/munged.seed" >"$work/munged.out" 2>&1 &
 pids+=($!)
