@@ -206,6 +206,14 @@ fn bad_input_is_exit_2_naming_the_file_before_any_output() {
         v["passed"] = (14 - v["failed"].as_u64().expect("failed")).into();
     });
     let other_pattern = edited("pattern.json", &|v| v["pattern"] = "demo/rpc/".into());
+    let other_build = edited("build.json", &|v| {
+        v["scenarios"]
+            .as_array_mut()
+            .expect("scenarios")
+            .push("demo/new".into());
+        v["runs"] = (v["runs"].as_u64().expect("runs") + 6).into();
+        v["passed"] = (v["passed"].as_u64().expect("passed") + 6).into();
+    });
     let missing = dir.join("absent.json");
     let cases: Vec<(&Path, Vec<&str>)> = vec![
         (&not_json, vec!["truncated.json", "not valid JSON"]),
@@ -215,6 +223,7 @@ fn bad_input_is_exit_2_naming_the_file_before_any_output() {
         (&outsider, vec!["outsider.json", "seed 1", "shard 1/2"]),
         (&other_seeds, vec!["seeds.json", "\"0..14\""]),
         (&other_pattern, vec!["pattern.json", "\"demo/rpc/\""]),
+        (&other_build, vec!["\"demo/new\" is only in", "build.json"]),
         (&missing, vec!["absent.json", "cannot read"]),
     ];
     for (bad, names) in cases {

@@ -210,17 +210,24 @@ fn check_same_sweep(inputs: &[Input]) -> Result<(), UsageError> {
             ));
         }
         if a.scenarios != b.scenarios {
-            let only: Vec<&String> = a
+            // Most likely two builds with different scenario lists: name a
+            // scenario that only one of them selected.
+            let odd = a
                 .scenarios
                 .iter()
-                .filter(|n| !b.scenarios.contains(n))
-                .chain(b.scenarios.iter().filter(|n| !a.scenarios.contains(n)))
-                .collect();
-            return Err(differ(
-                "scenarios (different builds?): one of them lacks",
-                &only,
-                &"",
-            ));
+                .find(|n| !b.scenarios.contains(n))
+                .map(|n| format!("{n:?} is only in {}", first.file))
+                .or_else(|| {
+                    b.scenarios
+                        .iter()
+                        .find(|n| !a.scenarios.contains(n))
+                        .map(|n| format!("{n:?} is only in {}", other.file))
+                })
+                .unwrap_or_else(|| "the same scenarios in another order".to_string());
+            return Err(usage(format!(
+                "{} and {} are not shards of one sweep: their pattern selected other scenarios ({odd}); were they built from different code?",
+                first.file, other.file
+            )));
         }
     }
     Ok(())
