@@ -45,7 +45,7 @@ cleanup() {
   status=$?
   # Cancel what is left, then stop the daemons this script started (by pid).
   if [ -n "${SLURM_CONF:-}" ] && [ -f "$SLURM_CONF" ]; then
-    scancel --quiet --user="$(id -un)" 2>/dev/null || true
+    timeout 10 scancel --quiet --user="$(id -un)" 2>/dev/null || true
   fi
   for pid in "${pids[@]}"; do
     kill "$pid" 2>/dev/null || true
@@ -72,14 +72,16 @@ munged --foreground --force --socket="$work/munge.socket" --key-file="$work/mung
   --pid-file="$work/munged.pid" --log-file="$work/munged.log" --seed-file="$work/munged.seed" >"$work/munged.out" 2>&1 &
 pids+=($!)
 
-# Ports away from Slurm's defaults (6817/6818), for the same reason.
+# Ports away from Slurm's defaults (6817/6818), for the same reason, and
+# picked at random so that two CI runs on one machine rarely collide.
 host=$(hostname -s)
+port=$((20000 + RANDOM % 20000))
 mkdir -p "$work/state" "$work/spool" "$work/results"
 cat >"$work/slurm.conf" <<CONF
 ClusterName=dst-ci
 SlurmctldHost=$host(127.0.0.1)
-SlurmctldPort=16817
-SlurmdPort=16818
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
 SlurmUser=$(id -un)
 SlurmdUser=$(id -un)
 AuthType=auth/munge
