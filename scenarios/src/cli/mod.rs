@@ -5,9 +5,12 @@ mod bench;
 mod floor;
 mod investigate;
 mod measured;
+mod merge;
 mod mr;
 mod run;
+pub mod shard;
 pub mod stderr_filter;
+pub mod summary;
 mod sweep;
 mod targets;
 mod timeline;
@@ -38,6 +41,8 @@ enum Command {
     Run(run::RunArgs),
     /// Run the selected scenarios on every seed of a range, in parallel.
     Sweep(sweep::SweepArgs),
+    /// Combine the `--json` summaries of a sharded sweep into one report.
+    Merge(merge::MergeArgs),
     /// Run one MapReduce job over real files in a simulation; write mr-out-*.
     Mr(mr::MrArgs),
     /// Remove injected faults from a failing run while it still fails the same way.
@@ -79,6 +84,7 @@ pub fn main() -> i32 {
         Command::List { pattern } => list(&pattern),
         Command::Run(args) => run::run(args),
         Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => merge::merge(args),
         Command::Mr(args) => mr::mr(args),
         Command::Shrink(args) => investigate::shrink(args),
         Command::Bisect(args) => investigate::bisect(args),
