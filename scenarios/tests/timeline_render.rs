@@ -35,7 +35,12 @@ fn on_path(names: &[&str]) -> Option<PathBuf> {
 /// Panics, with how to install them, when they are missing.
 fn tools(test: &str) -> Option<(PathBuf, PathBuf)> {
     if std::env::var(SKIP_VAR).is_ok_and(|v| !v.is_empty() && v != "0") {
-        eprintln!("SKIPPED {test}: {SKIP_VAR} is set");
+        // Straight to the process's stderr: the harness captures
+        // `eprintln!` of passing tests, and a skip must not be silent.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: {SKIP_VAR} is set, the timeline was not checked in Chromium"
+        );
         return None;
     }
     let browser = on_path(&["chromium", "chromium-browser", "google-chrome"]);
