@@ -434,7 +434,11 @@ mod tests {
         assert_eq!(m.lanes[0], "main");
         assert!(m.lanes.iter().any(|l| l == "client"));
         assert!(m.lanes.iter().any(|l| l == "server"));
-        assert_eq!(m.events.len(), r.trace.lines.len(), "every line is an event");
+        assert_eq!(
+            m.events.len(),
+            r.trace.lines.len(),
+            "every line is an event"
+        );
         let f = m.failure.as_ref().expect("the failure is in the model");
         assert!(f.message.contains("counter is"), "{}", f.message);
         assert_eq!(f.t, m.end);
@@ -474,12 +478,22 @@ mod tests {
         let m = Model::of(&r);
         let distinct: std::collections::BTreeSet<&String> = m.kinds.iter().collect();
         assert_eq!(distinct.len(), m.kinds.len());
-        assert!(m.kinds.iter().any(|k| k == "sim::rpc call"), "{:?}", m.kinds);
-        assert!(m.kinds.iter().all(|k| !k.chars().any(|c| c.is_ascii_digit())));
+        assert!(
+            m.kinds.iter().any(|k| k == "sim::rpc call"),
+            "{:?}",
+            m.kinds
+        );
+        assert!(m
+            .kinds
+            .iter()
+            .all(|k| !k.chars().any(|c| c.is_ascii_digit())));
         let a = render(&r);
         let b = render(&run("demo/rpc/lossy_counter", 0));
         assert_eq!(a, b, "the same run draws the same bytes");
-        assert!(!a.contains("http://") && !a.contains("https://"), "no network");
+        assert!(
+            !a.contains("http://") && !a.contains("https://"),
+            "no network"
+        );
         assert!(a.contains(r#"id="failure-text""#));
         // One </script> per script element: trace text cannot close one.
         assert_eq!(a.matches("</script>").count(), 2);

@@ -360,7 +360,10 @@ fn a_failing_run_zooms_pans_filters_and_shows_trace_lines_in_chromium() {
 
     // (a) Wheel up over the plot: the visible time span shrinks.
     let (t0, t1) = b.window();
-    assert!(t0 == 0.0 && t1 > 20.0, "starts showing the whole run: {t0}..{t1}");
+    assert!(
+        t0 == 0.0 && t1 > 20.0,
+        "starts showing the whole run: {t0}..{t1}"
+    );
     let middle = b.plot_middle();
     b.wheel(middle.0, middle.1, -400);
     let (z0, z1) = b.window();
@@ -372,7 +375,10 @@ fn a_failing_run_zooms_pans_filters_and_shows_trace_lines_in_chromium() {
     );
     assert!(z0 > t0 && z1 < t1, "zoomed around the pointer: {z0}..{z1}");
     let (_, inside, rect) = failure_in_view(&b);
-    assert!(inside, "after zoom the failure text left the viewport: {rect}");
+    assert!(
+        inside,
+        "after zoom the failure text left the viewport: {rect}"
+    );
 
     // (b) Drag right: the window moves to earlier times, same span.
     b.drag(middle, 200);
@@ -435,7 +441,10 @@ fn a_failing_run_zooms_pans_filters_and_shows_trace_lines_in_chromium() {
     assert_eq!(label, json!("none"), "the server lane's label is hidden");
 
     let (_, inside, rect) = failure_in_view(&b);
-    assert!(inside, "after all that the failure text is still in view: {rect}");
+    assert!(
+        inside,
+        "after all that the failure text is still in view: {rect}"
+    );
     drop(b);
     let _ = std::fs::remove_dir_all(page.parent().unwrap());
 }
@@ -471,12 +480,10 @@ fn a_big_raft_run_is_density_when_zoomed_out_and_arrows_when_zoomed_in() {
     let rpcs: u64 = b.plot_attr("rpcs").parse().unwrap();
     assert!(rpcs <= 600, "{rpcs} arrows");
     // The canvas really has ink: lanes, dots, arrows.
-    let ink = b.js(
-        "const c = document.getElementById('canvas'); \
+    let ink = b.js("const c = document.getElementById('canvas'); \
          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; \
          let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; \
-         return n / (d.length / 4);",
-    );
+         return n / (d.length / 4);");
     assert!(ink.as_f64().unwrap() > 0.01, "canvas looks blank: {ink}");
     drop(b);
     let _ = std::fs::remove_dir_all(page.parent().unwrap());
