@@ -115,7 +115,9 @@
     for (const r of M.rpcs) {
       if (r.t1 < t0 || r.t0 > t1) continue;
       if (ys[r.from] === null || ys[r.to] === null) continue;
-      if (!kindsOn[M.events[r.call].kind]) continue;
+      // Shown only if both its call's kind and its outcome's kind are: so
+      // unticking "sim::rpc unreachable" clears the calls into a partition.
+      if (!kindsOn[M.events[r.call].kind] || !kindsOn[M.events[r.done].kind]) continue;
       visible.push(r);
     }
     const selRpc = sel >= 0 ? M.events[sel].rpc : undefined;
