@@ -113,7 +113,8 @@
     // RPCs: arrows when few, density bands when crowded.
     const visible = [];
     for (const r of M.rpcs) {
-      if (r.t1 < t0 || r.t0 > t1) continue;
+      // An open call is drawn as a stub at its start, so only its start counts.
+      if ((r.open ? r.t0 : r.t1) < t0 || r.t0 > t1) continue;
       if (ys[r.from] === null || ys[r.to] === null) continue;
       // Shown only if both its call's kind and its outcome's kind are: so
       // unticking "sim::rpc unreachable" clears the calls into a partition.
@@ -224,6 +225,21 @@
   function drawRpc(r, ys, selected) {
     const x1 = x(r.t0), x2 = x(r.t1), xm = (x1 + x2) / 2;
     const y1 = ys[r.from], y2 = ys[r.to];
+    if (r.open) {
+      // Never answered: a dotted stub towards the callee and a "?", not a
+      // line across the rest of the run.
+      ctx.lineWidth = selected ? 3 : 1;
+      ctx.strokeStyle = selected ? '#f90' : 'rgba(120,120,120,0.8)';
+      ctx.setLineDash([2, 2]);
+      const ye = y1 + (y2 - y1) * 0.4;
+      ctx.beginPath(); ctx.moveTo(x1, y1); ctx.lineTo(x1 + 10, ye); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.lineWidth = 1;
+      ctx.fillStyle = ctx.strokeStyle; ctx.font = '10px sans-serif';
+      ctx.fillText('?', x1 + 11, ye + (y2 > y1 ? 8 : 0));
+      hits.push([x1, y1, r.call]);
+      return;
+    }
     ctx.lineWidth = selected ? 3 : 0.8;
     ctx.strokeStyle = selected ? '#f90' : (r.ok ? 'rgba(51,170,51,0.7)' : 'rgba(221,51,51,0.85)');
     ctx.setLineDash(r.ok ? [] : [3, 2]);

@@ -78,9 +78,13 @@ pub struct Rpc {
     pub ok: bool,
     /// `reply`, or how it failed (`unreachable`, `reply dropped`, ...).
     pub outcome: String,
-    /// Indexes into [`Model::events`] of the call and of its end.
+    /// Indexes into [`Model::events`] of the call and of its end (the call
+    /// again when it never ended).
     pub call: usize,
     pub done: usize,
+    /// Still waiting when the run ended (typically a call into a crashed
+    /// node): `t1` is then the end of the run, not a reply.
+    pub open: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -127,7 +131,24 @@ fn kind_name(l: &TraceLine) -> String {
 impl Model {
     /// The model of a run. The result must have been produced with its trace.
     pub fn of(result: &RunResult) -> Model {
-        let lines = &result.trace.lines;
+        Model::from_trace(
+            result.scenario,
+            result.seed,
+            &result.trace.lines,
+            result.virtual_time,
+            result.failure(),
+        )
+    }
+
+    /// The model of a trace that ended at `ended`, with `failure` if the run
+    /// failed (at `ended`).
+    pub fn from_trace(
+        scenario: &str,
+        seed: u64,
+        lines: &[TraceLine],
+        ended: std::time::Duration,
+        failure: Option<&sim::Failure>,
+    ) -> Model {
         let mut lanes: Vec<String> = vec!["main".to_string()];
         let lane_of = |name: &str, lanes: &mut Vec<String>| -> usize {
             if name == "-" {
@@ -200,6 +221,7 @@ impl Model {
                             outcome,
                             call,
                             done: i,
+                            open: false,
                         });
                     }
                 }
@@ -253,7 +275,7 @@ impl Model {
             });
         }
         let last = events.last().map_or(0, |e| e.t);
-        let end = nanos(result.virtual_time).max(last);
+        let end = nanos(ended).max(last);
         // Still down or cut when the run ended: the band runs to the end.
         for (lane, t0) in down {
             outages.push(Outage {
@@ -284,18 +306,19 @@ impl Model {
                 outcome: "no reply before the run ended".to_string(),
                 call,
                 done: call,
+                open: true,
             });
         }
         rpcs.sort_by_key(|r| (r.t0, r.id));
-        let failure = result.failure().map(|f| FailureMark {
-            t: nanos(result.virtual_time),
+        let failure = failure.map(|f| FailureMark {
+            t: nanos(ended),
             kind: f.kind.to_string(),
             message: f.to_string(),
         });
         Model {
-            scenario: result.scenario.to_string(),
-            seed: result.seed,
-            passed: result.passed(),
+            scenario: scenario.to_string(),
+            seed,
+            passed: failure.is_none(),
             end,
             lanes,
             kinds,
@@ -377,7 +400,7 @@ fn page(title: &str, banner: &str, json: &str) -> String {
 <div id="controls"><button id="zoom-in" type="button">+</button> <button id="zoom-out" type="button">−</button> <button id="reset" type="button">whole run</button> <span id="window"></span> <span id="lod-note"></span></div>
 </header>
 <div id="plot" data-t0="0" data-t1="0" data-lod="" data-lanes=""><canvas id="canvas"></canvas><div id="labels"></div></div>
-<p class="help">Lanes are nodes. Wheel: zoom the time axis around the pointer; drag: pan; double-click: whole run; keys + − ← →. Green arrows are RPCs that got a reply, red dashed ones failed (cross at the end); red bands are crashes, grey bands partitions; dots are protocol events (INFO and above). Zoomed out, RPCs become density bands (green ok, red failed per lane). Click a dot or an arrow end to see its trace lines.</p>
+<p class="help">Lanes are nodes. Wheel: zoom the time axis around the pointer; drag: pan; double-click: whole run; keys + − ← →. Green arrows are RPCs that got a reply, red dashed ones failed (cross at the end), grey dotted stubs marked ? were still unanswered when the run ended; red bands are crashes, grey bands partitions; dots are protocol events (INFO and above). Zoomed out, RPCs become density bands (green ok, red failed per lane). Click a dot or an arrow end to see its trace lines.</p>
 <div id="bottom"><section id="filters"><h2>Lanes</h2><div id="lane-filters"></div><h2>Event kinds</h2><div id="kind-filters"></div></section>
 <section id="trace"><h2>Trace</h2><div id="trace-lines">Click an event.</div></section></div>
 <script type="application/json" id="model">"#
@@ -507,6 +530,73 @@ mod tests {
         assert!(!json.contains('<'));
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back["events"][0]["line"], "</script><!-- x");
+    }
+
+    fn line(ms: u64, node: &str, target: &'static str, text: &str) -> TraceLine {
+        TraceLine {
+            at: std::time::Duration::from_millis(ms),
+            level: if target == "sim::rpc" {
+                tracing::Level::DEBUG
+            } else {
+                tracing::Level::INFO
+            },
+            target,
+            node: node.into(),
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn partitions_heal_and_unanswered_calls_stay_open() {
+        let lines = [
+            line(0, "main", "sim::node", "create node=a ip=10.0.0.1"),
+            line(0, "main", "sim::node", "create node=b ip=10.0.0.2"),
+            line(1, "a", "sim::rpc", "call to=b method=M.X rpc=1"),
+            line(2, "main", "sim::net", "isolate node=a"),
+            line(2, "main", "sim::net", "isolate node=b"),
+            line(3, "a", "sim::rpc", "unreachable to=b rpc=1"),
+            line(4, "main", "sim::net", "heal"),
+            line(5, "a", "sim::rpc", "call to=b method=M.Y rpc=2"),
+            line(6, "main", "sim::node", "crash node=b"),
+        ];
+        let failure = sim::Failure::check("stuck");
+        let m = Model::from_trace(
+            "t",
+            7,
+            &lines,
+            std::time::Duration::from_millis(9),
+            Some(&failure),
+        );
+        assert_eq!(m.lanes, ["main", "a", "b"]);
+        assert_eq!(m.end, 9_000_000);
+        assert!(!m.passed);
+        let ms = |t: u64| t * 1_000_000;
+        let bands: Vec<(&str, &str, u64, u64)> = m
+            .outages
+            .iter()
+            .map(|o| (m.lanes[o.lane].as_str(), o.what, o.t0, o.t1))
+            .collect();
+        assert_eq!(
+            bands,
+            [
+                ("a", "partitioned", ms(2), ms(4)),
+                ("b", "partitioned", ms(2), ms(4)),
+                ("b", "crashed", ms(6), ms(9)),
+            ]
+        );
+        assert_eq!(m.rpcs.len(), 2);
+        let (first, second) = (&m.rpcs[0], &m.rpcs[1]);
+        assert_eq!((first.id, first.ok, first.open), (1, false, false));
+        assert_eq!(first.outcome, "unreachable");
+        assert_eq!((first.call, first.done), (2, 5));
+        assert_eq!(
+            (second.id, second.open, second.t0, second.t1),
+            (2, true, ms(5), ms(9))
+        );
+        assert_eq!(second.call, second.done);
+        // Fault events sit on the lane of the node they are about.
+        assert_eq!(m.lanes[m.events[8].lane], "b");
+        assert_eq!(m.failure.as_ref().unwrap().t, ms(9));
     }
 
     #[test]
