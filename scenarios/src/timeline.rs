@@ -35,7 +35,6 @@ const MAX_KINDS: usize = 48;
 pub struct Model {
     pub scenario: String,
     pub seed: u64,
-    pub passed: bool,
     /// When the run ended (or failed).
     pub end: u64,
     /// Node names, `main` (the tester) first, then in order of appearance.
@@ -318,7 +317,6 @@ impl Model {
         Model {
             scenario: scenario.to_string(),
             seed,
-            passed: failure.is_none(),
             end,
             lanes,
             kinds,
@@ -353,7 +351,7 @@ pub fn render(result: &RunResult) -> String {
         "{} seed {} — {} — {:.3}s virtual, {} events, {} RPCs",
         result.scenario,
         result.seed,
-        if result.passed() { "PASS" } else { "FAIL" },
+        result.verdict(),
         result.virtual_time.as_secs_f64(),
         model.events.len(),
         result.rpcs
@@ -382,7 +380,12 @@ pub fn render(result: &RunResult) -> String {
                 escape(&first),
             )
         }
-        None => r#"<div id="status" class="pass">✓ PASS</div>"#.to_string(),
+        None if result.passed() => r#"<div id="status" class="pass">✓ PASS</div>"#.to_string(),
+        // Cut short by `until` before it ended or failed.
+        None => {
+            r#"<div id="status" class="stopped">■ STOPPED before its end, without failing</div>"#
+                .to_string()
+        }
     };
     page(&title, &banner, &model.to_script_json())
 }
@@ -420,6 +423,7 @@ h2 { font-size: 13px; margin: 6px 0 4px; }
 .failure { background: #fde8e8; border: 2px solid #d00; color: #900; font-weight: bold; padding: 6px 8px; font-size: 13px; overflow-wrap: anywhere; white-space: normal; }
 .failure pre { white-space: pre-wrap; font-weight: normal; max-height: 12em; overflow: auto; }
 .pass { background: #e8f6e8; border: 1px solid #3a3; color: #161; padding: 4px 8px; font-size: 13px; }
+.stopped { background: #f2f2f2; border: 1px solid #999; color: #444; padding: 4px 8px; font-size: 13px; }
 #controls { font-size: 12px; margin: 4px 0; color: #555; }
 #plot { position: relative; border: 1px solid #ccc; background: #fcfcfc; cursor: grab; user-select: none; }
 #plot canvas { display: block; }
@@ -569,7 +573,6 @@ mod tests {
         );
         assert_eq!(m.lanes, ["main", "a", "b"]);
         assert_eq!(m.end, 9_000_000);
-        assert!(!m.passed);
         let ms = |t: u64| t * 1_000_000;
         let bands: Vec<(&str, &str, u64, u64)> = m
             .outages
