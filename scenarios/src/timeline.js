@@ -363,6 +363,12 @@
     press = { x: e.clientX, y: e.clientY, t0, t1, moved: false };
     plot.style.cursor = 'grabbing';
   });
+  // Hovering names the nearest event in the tooltip.
+  canvas.addEventListener('mousemove', (e) => {
+    if (press) return;
+    const best = nearest(e);
+    canvas.title = best >= 0 ? M.events[best].line : '';
+  });
   window.addEventListener('mousemove', (e) => {
     if (!press) return;
     const dx = e.clientX - press.x;
@@ -378,6 +384,11 @@
     press = null;
     plot.style.cursor = '';
     if (!wasClick) return;
+    const best = nearest(e);
+    if (best >= 0) select(best, false);
+  });
+  // The event drawn nearest the pointer, within 8 px, or -1.
+  function nearest(e) {
     const r = canvas.getBoundingClientRect();
     const px = e.clientX - r.left, py = e.clientY - r.top;
     let best = -1, bestD = 8 * 8;
@@ -385,8 +396,8 @@
       const d = (hx - px) * (hx - px) + (hy - py) * (hy - py);
       if (d <= bestD) { bestD = d; best = i; }
     }
-    if (best >= 0) select(best, false);
-  });
+    return best;
+  }
   plot.addEventListener('dblclick', () => { t0 = 0; t1 = END; draw(); });
   document.addEventListener('keydown', (e) => {
     const mid = (t0 + t1) / 2;

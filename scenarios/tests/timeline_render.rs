@@ -445,6 +445,21 @@ fn a_failing_run_zooms_pans_filters_and_shows_trace_lines_in_chromium() {
         inside,
         "after all that the failure text is still in view: {rect}"
     );
+
+    // A narrow window scrolled to the bottom of the page (the trace panel):
+    // the banner wraps and stays in view.
+    b.cmd("POST", "window/rect", json!({"width": 640, "height": 600}));
+    b.js("window.scrollTo(0, document.body.scrollHeight);");
+    let scrolled = b.js("return window.scrollY;");
+    assert!(
+        scrolled.as_f64().unwrap() > 0.0,
+        "the page scrolled: {scrolled}"
+    );
+    let (_, inside, rect) = failure_in_view(&b);
+    assert!(
+        inside,
+        "narrow and scrolled, the failure text left the viewport: {rect}"
+    );
     drop(b);
     let _ = std::fs::remove_dir_all(page.parent().unwrap());
 }
