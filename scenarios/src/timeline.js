@@ -356,7 +356,9 @@
     const r = canvas.getBoundingClientRect();
     if (e.deltaX && !e.deltaY) { pan(e.deltaX / (width - GUTTER - RIGHT) * (t1 - t0)); return; }
     const px = Math.max(GUTTER, e.clientX - r.left);
-    zoom(Math.exp(Math.max(-3, Math.min(3, e.deltaY * 0.002))), tAt(px));
+    // deltaMode 1 counts lines (Firefox with a mouse wheel), not pixels.
+    const dy = e.deltaY * (e.deltaMode === 1 ? 33 : 1);
+    zoom(Math.exp(Math.max(-3, Math.min(3, dy * 0.002))), tAt(px));
   }, { passive: false });
   let press = null;
   plot.addEventListener('mousedown', (e) => {

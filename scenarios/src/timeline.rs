@@ -13,7 +13,8 @@
 //!
 //! The visible window is exposed for tests and tools as `data-t0`/`data-t1`
 //! (seconds) on `#plot`, the drawing mode as `data-lod`, and the shown lanes
-//! as `data-lanes`.
+//! as `data-lanes`; `window.timeline.where(i)` says where event `i` is drawn
+//! (client pixels), so a test can click it.
 //!
 //! The page is a pure function of the run: no wall time, no hash-map order,
 //! so the same run gives the same bytes.
