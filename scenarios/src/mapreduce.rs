@@ -5,6 +5,12 @@
 //! Every step compares `sort mr-out* | grep .` with a reference and adds its
 //! own check: parallelism seen, exactly one run per map task, output final at
 //! the first exit, recovery from crashing workers.
+//!
+//! The steps test the assignment's API (`mapreduce_api::MapReduce`), not
+//! this repository's code: [`suite`] registers them for any implementation
+//! under a prefix, [`scenarios`] for [`mapreduce::Lab`] under `mapreduce/`,
+//! and the teeth test registers planted bugs (`crate::planted::mapreduce`)
+//! the same way.
 
 mod crash;
 mod credit;
