@@ -12,8 +12,8 @@ use crate::config::JobConfig;
 use crate::rpc::{GetTaskArgs, TaskDoneArgs, GET_TASK, TASK_DONE};
 use crate::task_table::{Assignment, Completion, TaskTable};
 
-/// The coordinator's state, shared by its RPC handlers. The harness keeps a
-/// clone of the table to check and summarize the job afterwards.
+/// The coordinator's state, shared by its RPC handlers. Through the API
+/// ([`crate::lab`]) it also shows the tester its counts and task table.
 #[derive(Clone)]
 pub struct Coordinator {
     table: Arc<Mutex<TaskTable>>,
