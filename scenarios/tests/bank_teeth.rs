@@ -3,8 +3,9 @@
 //! Teeth: the four bugs of the HW2 starter code, each in a small fixture
 //! bank that is the real [`Bank`] with that one operation written the
 //! starter's way, and a fifth, the lost update that the seeded yields are
-//! there to expose. Each must be caught by the suite's own scenario bodies
-//! within seeds 0..100, with the failure the bug should cause (a DEADLOCK
+//! there to expose. Each is registered through the suite
+//! (`scenarios::bank::suite`) under `planted/bank/<bug>/` like any other
+//! implementation of the API, and must be caught within seeds 0..100, with the failure the bug should cause (a DEADLOCK
 //! whose report names the culprit, or Go's "concurrent map read and map
 //! write"). The failing seed is printed.
 //!

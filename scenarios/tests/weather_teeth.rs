@@ -1,7 +1,8 @@
 //! Does the weather suite have teeth?
 //!
-//! Small, deliberately wrong aggregators (test code only), each run through
-//! the suite's own five scenario bodies (`scenarios::weather::suite`) on
+//! Small, deliberately wrong aggregators (test code only), each an
+//! implementation of the API's `Aggregator` registered through the suite
+//! (`scenarios::weather::aggregator_suite`) like any other, and run on
 //! seeds 0..50. Each must be caught, with the failure its bug should cause;
 //! the failing scenario, seed and message are printed.
 //!
@@ -334,18 +335,16 @@ fn drifting_reports_are_caught() {
 #[test]
 fn real_aggregators_pass() {
     let suite = scenarios::weather::suite::<weather::Lab>("control");
-    {
-        let options = RunOptions::default();
-        for seed in 0..5 {
-            for scenario in &suite {
-                let result = sim::run(scenario, seed, &options);
-                assert!(
-                    result.passed(),
-                    "{} seed={seed}: {}",
-                    scenario.name,
-                    sim::report::failure_report(&result)
-                );
-            }
+    let options = RunOptions::default();
+    for seed in 0..5 {
+        for scenario in &suite {
+            let result = sim::run(scenario, seed, &options);
+            assert!(
+                result.passed(),
+                "{} seed={seed}: {}",
+                scenario.name,
+                sim::report::failure_report(&result)
+            );
         }
     }
 }
