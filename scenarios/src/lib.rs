@@ -14,6 +14,8 @@ pub mod demo;
 pub mod framework;
 pub mod investigate;
 pub mod mapreduce;
+#[cfg(test)]
+mod planted;
 pub mod raft;
 pub mod timeline;
 pub mod weather;
