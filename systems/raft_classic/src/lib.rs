@@ -38,6 +38,8 @@ mod election;
 mod replication;
 mod rpc;
 mod state;
+#[cfg(test)]
+mod tests;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
