@@ -31,7 +31,8 @@
 //! ignores replies and answers no RPC.
 //!
 //! Timing: heartbeats every 100 ms (the tester allows ten per second),
-//! election timeouts uniform in [300, 600) ms.
+//! election timeouts uniform in [300, 600) ms, new entries sent within
+//! 10 ms.
 
 mod applier;
 mod election;
@@ -61,6 +62,9 @@ const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(100);
 /// a live leader, and short enough that a split vote or two still elects a
 /// leader well within the tester's five seconds.
 const ELECTION_TIMEOUT_MS: std::ops::Range<u64> = 300..600;
+/// How long a new entry waits for others to share its AppendEntries: about
+/// a round trip on a reliable network.
+const BATCH_DELAY: Duration = Duration::from_millis(10);
 /// The longest the applier waits for news before looking again by itself.
 const APPLIER_WAIT: Duration = Duration::from_millis(100);
 
@@ -151,10 +155,15 @@ impl Raft {
         s.observe();
         // A one-peer cluster commits at once.
         self.advance_commit_index(&mut s);
-        // Send the new entry now rather than at the next heartbeat.
-        s.heartbeat_due = Instant::now();
-        drop(s);
-        self.peer.ticker_wakeup.notify_one();
+        // Send the new entry soon rather than at the next heartbeat: after
+        // a short wait, so that the entries of a burst of `start`s travel
+        // together and entries still in flight are not sent again at once.
+        let soon = Instant::now() + BATCH_DELAY;
+        if soon < s.heartbeat_due {
+            s.heartbeat_due = soon;
+            drop(s);
+            self.peer.ticker_wakeup.notify_one();
+        }
         (index, term, true)
     }
 
