@@ -185,9 +185,11 @@ impl Raft {
         self.peer.dead.load(Ordering::SeqCst)
     }
 
-    /// One line of state, for inspectors and failure reports.
+    /// One line of state, for inspectors and failure reports. It reads the
+    /// state even if a panic under the lock poisoned it (a failed check in
+    /// the tester's observer does that), since a report wants it most then.
     pub fn describe(&self) -> String {
-        let s = self.lock();
+        let s = self.peer.state.lock().unwrap_or_else(|e| e.into_inner());
         format!(
             "term={} role={:?} voted_for={:?} last={} commit={} applied={}",
             s.current_term,
