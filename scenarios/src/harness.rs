@@ -63,7 +63,13 @@ pub fn test_main(scenarios: Vec<Scenario>) -> ! {
             })
         })
         .collect();
-    libtest_mimic::run(&args, trials).exit()
+    // madsim's per-panic `context:` lines would land between the reports.
+    let redirection = crate::cli::stderr_filter::install();
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let Some(redirection) = redirection {
+        redirection.finish();
+    }
+    conclusion.exit()
 }
 
 /// A scenario with a planted bug must fail on some seed: of `SEEDS=a..b`

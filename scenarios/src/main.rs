@@ -16,5 +16,12 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    std::process::exit(scenarios::cli::main());
+    let redirection = scenarios::cli::stderr_filter::install();
+    // A panic outside the runs still prints (into the filter) before it
+    // unwinds to here; catching it lets `finish` forward it before exiting.
+    let code = std::panic::catch_unwind(scenarios::cli::main).unwrap_or(101);
+    if let Some(redirection) = redirection {
+        redirection.finish();
+    }
+    std::process::exit(code);
 }

@@ -5,6 +5,12 @@
 //! Every step compares `sort mr-out* | grep .` with a reference and adds its
 //! own check: parallelism seen, exactly one run per map task, output final at
 //! the first exit, recovery from crashing workers.
+//!
+//! The steps test the assignment's API (`mapreduce_api::MapReduce`), not
+//! this repository's code: [`suite`] registers them for any implementation
+//! under a prefix, [`scenarios`] for [`mapreduce::Lab`] under `mapreduce/`,
+//! and the teeth test registers planted bugs (`crate::planted::mapreduce`)
+//! the same way.
 
 mod crash;
 mod credit;
@@ -18,41 +24,38 @@ mod wc_indexer;
 
 use std::time::Duration;
 
-use mapreduce::JobConfig;
+use mapreduce::MapReduce;
 use sim::Scenario;
 
 /// `timeout -k 2s 180s` around every process of the script.
 const TIME_LIMIT: Duration = Duration::from_secs(180);
 
+/// The scenarios of this repository's coordinator and worker.
 pub fn scenarios() -> Vec<Scenario> {
-    let steps: [(&'static str, sim::Body); 8] = [
-        ("mapreduce/wc", || {
-            Box::pin(wc_indexer::wc(JobConfig::default()))
+    suite::<mapreduce::Lab>("mapreduce")
+}
+
+/// The eight steps for implementation `M`, named `<prefix>/wc` and so on.
+pub fn suite<M: MapReduce>(prefix: &str) -> Vec<Scenario> {
+    let steps: [(&str, sim::Body); 8] = [
+        ("wc", || Box::pin(wc_indexer::wc::<M>())),
+        ("indexer", || Box::pin(wc_indexer::indexer::<M>())),
+        ("map_parallelism", || {
+            Box::pin(parallelism::map_parallelism::<M>())
         }),
-        ("mapreduce/indexer", || {
-            Box::pin(wc_indexer::indexer(JobConfig::default()))
+        ("reduce_parallelism", || {
+            Box::pin(parallelism::reduce_parallelism::<M>())
         }),
-        ("mapreduce/map_parallelism", || {
-            Box::pin(parallelism::map_parallelism(JobConfig::default()))
-        }),
-        ("mapreduce/reduce_parallelism", || {
-            Box::pin(parallelism::reduce_parallelism(JobConfig::default()))
-        }),
-        ("mapreduce/job_count", || {
-            Box::pin(job_count::job_count(JobConfig::default()))
-        }),
-        ("mapreduce/early_exit", || {
-            Box::pin(early_exit::early_exit(JobConfig::default()))
-        }),
-        ("mapreduce/crash", || {
-            Box::pin(crash::crash(JobConfig::default()))
-        }),
-        ("mapreduce/credit", || {
-            Box::pin(credit::credit(JobConfig::default()))
-        }),
+        ("job_count", || Box::pin(job_count::job_count::<M>())),
+        ("early_exit", || Box::pin(early_exit::early_exit::<M>())),
+        ("crash", || Box::pin(crash::crash::<M>())),
+        ("credit", || Box::pin(credit::credit::<M>())),
     ];
     steps
         .into_iter()
-        .map(|(name, body)| Scenario::new(name, body).time_limit(TIME_LIMIT))
+        .map(|(step, body)| {
+            let name = sim::intern(format!("{prefix}/{step}"));
+            Scenario::new(name, body).time_limit(TIME_LIMIT)
+        })
         .collect()
 }

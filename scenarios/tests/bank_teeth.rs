@@ -3,8 +3,9 @@
 //! Teeth: the four bugs of the HW2 starter code, each in a small fixture
 //! bank that is the real [`Bank`] with that one operation written the
 //! starter's way, and a fifth, the lost update that the seeded yields are
-//! there to expose. Each must be caught by the suite's own scenario bodies
-//! within seeds 0..100, with the failure the bug should cause (a DEADLOCK
+//! there to expose. Each is registered through the suite
+//! (`scenarios::bank::suite`) under `planted/bank/<bug>/` like any other
+//! implementation of the API, and must be caught within seeds 0..100, with the failure the bug should cause (a DEADLOCK
 //! whose report names the culprit, or Go's "concurrent map read and map
 //! write"). The failing seed is printed.
 //!
@@ -202,17 +203,41 @@ impl<const BUG: u8> BankApi for Buggy<BUG> {
     }
 }
 
-/// Scenario `name` of the suite for bank `B`.
-fn scenario<B: BankApi>(name: &str) -> Scenario {
-    scenarios::bank::suite::<B>()
+/// A bank and the prefix its suite is registered under.
+trait Registered: BankApi {
+    const PREFIX: &'static str;
+}
+
+impl Registered for Bank {
+    const PREFIX: &'static str = "bank";
+}
+
+impl<const BUG: u8> Registered for Buggy<BUG> {
+    const PREFIX: &'static str = match BUG {
+        WITHDRAW_KEEPS_LOCK => "planted/bank/withdraw_keeps_lock",
+        TRANSFER_SENDER_FIRST => "planted/bank/transfer_sender_first",
+        DEPOSIT_AND_COMPARE_LOCKS_TWICE => "planted/bank/deposit_and_compare_locks_twice",
+        BALANCE_WITHOUT_TABLE_LOCK => "planted/bank/balance_without_table_lock",
+        DEPOSIT_NOT_ATOMIC => "planted/bank/deposit_not_atomic",
+        _ => panic!("no such bug"),
+    };
+}
+
+/// Scenario `name` (`bank/<test>`) of the suite for bank `B`, registered
+/// under `B`'s prefix like any implementation: the real bank under `bank/`,
+/// a buggy one under `planted/bank/<bug>/`.
+fn scenario<B: Registered>(name: &str) -> Scenario {
+    let test = name.strip_prefix("bank/").expect("a bank scenario");
+    let full = format!("{}/{test}", B::PREFIX);
+    scenarios::bank::suite::<B>(B::PREFIX)
         .into_iter()
-        .find(|s| s.name == name)
-        .unwrap_or_else(|| panic!("no scenario {name}"))
+        .find(|s| s.name == full)
+        .unwrap_or_else(|| panic!("no scenario {full}"))
 }
 
 /// Runs scenario `name` on fixture `B` for seeds 0..100 until it fails;
 /// checks the failure's kind and that its message contains `evidence`.
-fn caught<B: BankApi>(bug: &str, name: &str, kind: FailureKind, evidence: &[&str]) {
+fn caught<B: Registered>(bug: &str, name: &str, kind: FailureKind, evidence: &[&str]) {
     let scenario = scenario::<B>(name);
     for seed in 0..100 {
         let result = sim::run(&scenario, seed, &RunOptions::default());
@@ -333,7 +358,7 @@ fn final_state_is_the_same_on_every_seed() {
 #[test]
 #[ignore]
 fn catch_rates() {
-    fn rate<B: BankApi>(bug: &str, name: &str) {
+    fn rate<B: Registered>(bug: &str, name: &str) {
         let scenario = scenario::<B>(name);
         let failing: Vec<u64> = (0..100)
             .filter(|&seed| !sim::run(&scenario, seed, &RunOptions::default()).passed())

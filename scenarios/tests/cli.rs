@@ -190,6 +190,37 @@ fn a_closed_pipe_ends_dst_quietly() {
     );
 }
 
+/// `dst timeline` writes the page, the same bytes from two processes (no
+/// wall time or hash-map order in it), with the failure as its banner.
+#[test]
+fn timeline_writes_the_same_page_twice() {
+    let dir = std::env::temp_dir().join(format!("dst-cli-timeline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pages: Vec<Vec<u8>> = ["a.html", "b.html"]
+        .iter()
+        .map(|name| {
+            let out = dir.join(name);
+            let o = dst(&[
+                "timeline",
+                "demo/rpc/lossy_counter",
+                "--seed",
+                "0",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            assert!(o.status.success(), "{}", text(&o.stderr));
+            assert!(text(&o.stdout).contains("timeline written to"));
+            std::fs::read(&out).unwrap()
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(pages[0] == pages[1], "two runs drew different pages");
+    let page = text(&pages[0]);
+    assert!(page.contains(
+        r#"<span id="failure-text">✗ CHECK at 20.001000s: counter is 69, expected 60</span>"#
+    ));
+}
+
 /// The README's examples are what `dst` prints: every fenced block that
 /// starts with `$ cargo run --release -- ...` is run (in order, in one
 /// scratch folder, so that a plan written by one block is read by the
@@ -269,4 +300,21 @@ fn lines_match(expected: &[String], actual: &[String]) -> bool {
             actual.first().is_some_and(|a| a == first) && lines_match(rest, &actual[1..])
         }
     }
+}
+
+/// madsim prints a `context: node=… task=…` line for every panicking task;
+/// the run's result line already reports the panic, and on a terminal the
+/// extra line lands in the progress bar. `dst` keeps it off stderr.
+#[test]
+fn madsim_context_lines_stay_off_stderr() {
+    // Seed 4 of the stale-commit demo ends in a panic inside a node.
+    let out = dst(&["run", "demo/raft/stale_commit", "--seed", "4"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("FAIL demo/raft/stale_commit seed=4"),
+        "{stdout}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("context: node="), "{stderr}");
 }

@@ -80,8 +80,18 @@ fn sweep_shrink_bisect_and_draw_a_stale_commit() {
     );
 
     // (d) The timeline draws it: the failure and the crashes.
+    let model = scenarios::timeline::Model::of(&replay);
+    let failure = model.failure.as_ref().expect("the failure is marked");
+    assert!(
+        failure.message.contains("apply error"),
+        "{}",
+        failure.message
+    );
+    assert!(
+        model.outages.iter().any(|o| o.what == "crashed"),
+        "crashes are drawn as bands"
+    );
     let html = scenarios::timeline::render(&replay);
     assert!(html.contains("demo/raft/stale_commit"));
-    assert!(html.contains("apply error"), "the failure is marked");
-    assert!(html.contains(" crashed "), "crashes are drawn as bands");
+    assert!(html.contains(r#"id="failure-text""#) && html.contains("apply error"));
 }

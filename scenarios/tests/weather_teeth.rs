@@ -1,7 +1,8 @@
 //! Does the weather suite have teeth?
 //!
-//! Small, deliberately wrong aggregators (test code only), each run through
-//! the suite's own five scenario bodies (`scenarios::weather::suite`) on
+//! Small, deliberately wrong aggregators (test code only), each an
+//! implementation of the API's `Aggregator` registered through the suite
+//! (`scenarios::weather::aggregator_suite`) like any other, and run on
 //! seeds 0..50. Each must be caught, with the failure its bug should cause;
 //! the failing scenario, seed and message are printed.
 //!
@@ -22,10 +23,10 @@ use std::time::Duration;
 
 use madsim::task::JoinHandle;
 use madsim::time::{sleep_until, Instant};
-use scenarios::weather::{scenarios_for, ChannelAggregator, MutexAggregator, Subject, CASES};
+use scenarios::weather::aggregator_suite;
 use sim::{RunOptions, RunResult, Scenario};
 use tokio::sync::{mpsc, oneshot};
-use weather::{
+use weather_api::{
     Aggregator, AggregatorFuture, GetWeatherData, Out, Quit, Stopped, WeatherReport, REPORT_ID,
 };
 
@@ -221,33 +222,38 @@ fn drifts(k: usize, p: f64, get: GetWeatherData, out: Out, mut quit: Quit) -> Ag
     })
 }
 
-struct LateIntoNext;
-impl Subject for LateIntoNext {
-    const AGGREGATOR: Aggregator = late_into_next;
-}
-struct WaitsForAll;
-impl Subject for WaitsForAll {
-    const AGGREGATOR: Aggregator = waits_for_all;
-}
-struct IgnoresQuit;
-impl Subject for IgnoresQuit {
-    const AGGREGATOR: Aggregator = ignores_quit;
-}
-struct LeaksCalls;
-impl Subject for LeaksCalls {
-    const AGGREGATOR: Aggregator = leaks_calls;
-}
-struct Drifts;
-impl Subject for Drifts {
-    const AGGREGATOR: Aggregator = drifts;
+/// Each fixture as an implementation of the API's [`Aggregator`], so that
+/// the suite registers it like any other.
+macro_rules! planted {
+    ($($name:ident => $aggregator:ident),* $(,)?) => {
+        $(
+            struct $name;
+            impl Aggregator for $name {
+                fn aggregate(
+                    k: usize,
+                    p: f64,
+                    get: GetWeatherData,
+                    out: Out,
+                    quit: Quit,
+                ) -> AggregatorFuture {
+                    $aggregator(k, p, get, out, quit)
+                }
+            }
+        )*
+    };
 }
 
-/// The suite for `S`, as scenarios `weather/<group>/<case>`.
-fn suite<S: Subject>(group: &str) -> Vec<Scenario> {
-    let names = CASES
-        .each_ref()
-        .map(|case| &*Box::leak(format!("weather/{group}/{}", case.name).into_boxed_str()));
-    scenarios_for::<S>(names)
+planted! {
+    LateIntoNext => late_into_next,
+    WaitsForAll => waits_for_all,
+    IgnoresQuit => ignores_quit,
+    LeaksCalls => leaks_calls,
+    Drifts => drifts,
+}
+
+/// The suite for `A`, as scenarios `planted/weather/<group>/<case>`.
+fn suite<A: Aggregator>(group: &str) -> Vec<Scenario> {
+    aggregator_suite::<A>(&format!("planted/weather/{group}"))
 }
 
 /// The first failing run over seeds 0..50 (every scenario per seed).
@@ -261,8 +267,8 @@ fn first_failure(suite: &[Scenario]) -> Option<RunResult> {
 
 /// `S` must fail within seeds 0..50 with a message containing one of
 /// `expected`.
-fn caught<S: Subject>(group: &str, expected: &[&str]) {
-    let suite = suite::<S>(group);
+fn caught<A: Aggregator>(group: &str, expected: &[&str]) {
+    let suite = suite::<A>(group);
     let Some(result) = first_failure(&suite) else {
         panic!(
             "weather/{group}: no failure on seeds {SEEDS:?}: the suite has no teeth for this bug"
@@ -328,21 +334,17 @@ fn drifting_reports_are_caught() {
 /// fixture's failure is its bug, not the harness.
 #[test]
 fn real_aggregators_pass() {
-    for suite in [
-        suite::<ChannelAggregator>("control_channel"),
-        suite::<MutexAggregator>("control_mutex"),
-    ] {
-        let options = RunOptions::default();
-        for seed in 0..5 {
-            for scenario in &suite {
-                let result = sim::run(scenario, seed, &options);
-                assert!(
-                    result.passed(),
-                    "{} seed={seed}: {}",
-                    scenario.name,
-                    sim::report::failure_report(&result)
-                );
-            }
+    let suite = scenarios::weather::suite::<weather::Lab>("control");
+    let options = RunOptions::default();
+    for seed in 0..5 {
+        for scenario in &suite {
+            let result = sim::run(scenario, seed, &options);
+            assert!(
+                result.passed(),
+                "{} seed={seed}: {}",
+                scenario.name,
+                sim::report::failure_report(&result)
+            );
         }
     }
 }

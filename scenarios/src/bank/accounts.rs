@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use bank::BankApi;
+use bank_api::BankApi;
 use sim::ensure;
 
 use super::{balances, must, summary, Tasks};

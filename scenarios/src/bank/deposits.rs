@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use bank::{BankApi, Money};
+use bank_api::{BankApi, Money};
 use sim::ensure;
 use sim::rand::Rng;
 

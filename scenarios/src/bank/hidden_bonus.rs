@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use bank::{BankApi, BankError};
+use bank_api::{BankApi, BankError};
 use sim::ensure;
 use sim::rand::Rng;
 

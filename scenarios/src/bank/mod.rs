@@ -2,10 +2,12 @@
 //! checks, with goroutines as simulated tasks and Go's timeouts as
 //! virtual-time limits.
 //!
-//! Every body is generic over [`BankApi`], so that the test suite can run the
-//! same bodies on deliberately broken banks (`tests/bank_teeth.rs`) and show
-//! that they fail. [`suite`] builds the scenarios for any bank;
-//! [`scenarios`] is the suite for the real [`bank::Bank`].
+//! Every body is generic over [`BankApi`] (the assignment's API, crate
+//! `bank_api`), so that any bank can be tested: [`suite`] builds the
+//! scenarios for a bank type under a name prefix; [`scenarios`] is the suite
+//! for this repository's [`bank::Bank`] under `bank/`, and the teeth test
+//! (`tests/bank_teeth.rs`) registers deliberately broken banks the same way
+//! and shows that they fail.
 //!
 //! How a run goes: the harness creates node `bank`, a bank whose steps yield
 //! as a [`Jitter`] seeded from the run's seed decides, and runs the test
@@ -36,42 +38,43 @@ use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bank::{AccountId, BankApi, BankError, Jitter, Money};
+use bank_api::{AccountId, BankApi, BankError, Jitter, Money};
 use sim::rand::Rng;
 use sim::{ensure, node, Scenario, Summary};
 use tokio::sync::mpsc;
 
 /// The scenarios of the real bank.
 pub fn scenarios() -> Vec<Scenario> {
-    suite::<bank::Bank>()
+    suite::<bank::Bank>("bank")
 }
 
-/// The HW2 scenarios for bank implementation `B`.
-pub fn suite<B: BankApi>() -> Vec<Scenario> {
+/// The HW2 scenarios for bank implementation `B`, named `<prefix>/<test>`.
+pub fn suite<B: BankApi>(prefix: &str) -> Vec<Scenario> {
+    let name = |test: &str| sim::intern(format!("{prefix}/{test}"));
     vec![
-        Scenario::new("bank/create_account_basic", || {
+        Scenario::new(name("create_account_basic"), || {
             Box::pin(on_node(SWARM, accounts::create_account_basic::<B>))
         }),
-        Scenario::new("bank/create_account_many", || {
+        Scenario::new(name("create_account_many"), || {
             Box::pin(on_node(SWARM, accounts::create_account_many::<B>))
         }),
-        Scenario::new("bank/many_deposits_and_withdraws", || {
+        Scenario::new(name("many_deposits_and_withdraws"), || {
             Box::pin(on_node(SPARSE, deposits::many_deposits_and_withdraws::<B>))
         })
         .time_limit(Duration::from_secs(10)),
-        Scenario::new("bank/few_transfers", || {
+        Scenario::new(name("few_transfers"), || {
             Box::pin(on_node(SWARM, transfers::few_transfers::<B>))
         })
         .time_limit(Duration::from_secs(2)),
-        Scenario::new("bank/many_transfers", || {
+        Scenario::new(name("many_transfers"), || {
             Box::pin(on_node(SWARM, transfers::many_transfers::<B>))
         })
         .time_limit(Duration::from_secs(4)),
-        Scenario::new("bank/deposit_and_compare", || {
+        Scenario::new(name("deposit_and_compare"), || {
             Box::pin(on_node(SWARM, deposits::deposit_and_compare::<B>))
         })
         .time_limit(Duration::from_secs(8)),
-        Scenario::new("bank/hidden_bonus", || {
+        Scenario::new(name("hidden_bonus"), || {
             Box::pin(on_node(SPARSE, hidden_bonus::hidden_bonus::<B>))
         })
         .time_limit(Duration::from_secs(8)),

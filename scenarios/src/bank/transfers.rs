@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use bank::{BankApi, Money};
+use bank_api::{BankApi, Money};
 use sim::ensure;
 
 use super::accounts::create_accounts;

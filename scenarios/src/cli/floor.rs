@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 // Woken at once, like tokio's `yield_now`, but with no tokio runtime behind
 // it (the bank's: the one such yield in the workspace).
-use bank::jitter::yield_now;
+use bank_api::jitter::yield_now;
 use serde::{Deserialize, Serialize};
 
 use super::UsageError;

@@ -5,8 +5,12 @@ mod bench;
 mod floor;
 mod investigate;
 mod measured;
+mod merge;
 mod mr;
 mod run;
+pub mod shard;
+pub mod stderr_filter;
+pub mod summary;
 mod sweep;
 mod targets;
 mod timeline;
@@ -37,6 +41,8 @@ enum Command {
     Run(run::RunArgs),
     /// Run the selected scenarios on every seed of a range, in parallel.
     Sweep(sweep::SweepArgs),
+    /// Combine the `--json` summaries of a sharded sweep into one report.
+    Merge(merge::MergeArgs),
     /// Run one MapReduce job over real files in a simulation; write mr-out-*.
     Mr(mr::MrArgs),
     /// Remove injected faults from a failing run while it still fails the same way.
@@ -73,11 +79,20 @@ pub fn main_with(extra: Vec<Scenario>) -> i32 {
 
 /// Parses the arguments and runs; returns the exit status.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    // Not `Cli::parse()`: it exits the process itself, before `main.rs`
+    // can flush the stderr filter, and the message would be cut short.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return error.exit_code();
+        }
+    };
     let outcome = match cli.command {
         Command::List { pattern } => list(&pattern),
         Command::Run(args) => run::run(args),
         Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => merge::merge(args),
         Command::Mr(args) => mr::mr(args),
         Command::Shrink(args) => investigate::shrink(args),
         Command::Bisect(args) => investigate::bisect(args),

@@ -1,188 +1,232 @@
 //! `dst sweep PATTERN --seeds A..B [--jobs J] [--shard K/N] [--until-fail] [--json FILE]`
+//! and `dst sweep --rerun SUMMARY`.
 //!
-//! Runs every selected scenario on every seed, J runs at a time (each run has
-//! its own thread and runtime), then reports failures grouped by signature
-//! (the message with numbers masked) with the smallest failing seed of each
-//! group, fault coverage (how many runs injected each fault kind), which
-//! checks the passing runs report having run (their `checks` field: a Raft
-//! that shows no states gets config.go's checks but not Figure 3's), and a
-//! last line `sweep: R runs, P passed, F failed, wall=Ws, virtual=Vs`.
+//! Runs every selected scenario on every seed (of its shard), J runs at a
+//! time (each run has its own thread and runtime), then reports failures
+//! grouped by signature (the message with numbers masked) with the smallest
+//! failing seed of each group, fault coverage (how many runs injected each
+//! fault kind), and a last line `sweep: R runs, P passed, F failed, wall=Ws,
+//! virtual=Vs`. `--rerun` runs again just the failing runs a summary lists.
 
-use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
 use sim::{fault, report, RunOptions, RunResult, Scenario};
 
-use super::{parse_range_arg, selected, usage, UsageError};
+use super::shard::Shard;
+use super::summary::{self, Header, Kind, Tally};
+use super::{check_output_path, parse_range_arg, selected, usage, UsageError};
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
     /// Scenario name or prefix (`all` for all).
-    pattern: String,
+    #[arg(required_unless_present = "rerun")]
+    pattern: Option<String>,
     /// Seeds: `A..B` (half-open) or `A..=B`.
-    #[arg(long, value_parser = parse_range_arg)]
-    seeds: Range<u64>,
+    #[arg(long, value_parser = parse_range_arg, required_unless_present = "rerun")]
+    seeds: Option<Range<u64>>,
     /// Parallel runs (default: one per core).
     #[arg(long)]
     jobs: Option<usize>,
     /// Run only the K-th of N disjoint slices of the seeds (seed % N == K-1).
-    #[arg(long, value_parser = parse_shard)]
-    shard: Option<(u64, u64)>,
+    #[arg(long, value_parser = Shard::parse)]
+    shard: Option<Shard>,
     /// Stop starting new runs after the first failure.
     #[arg(long)]
     until_fail: bool,
-    /// Write a machine-readable summary to this file.
+    /// Write a machine-readable summary to this file (what `dst merge` reads).
     #[arg(long)]
     json: Option<PathBuf>,
-}
-
-fn parse_shard(text: &str) -> Result<(u64, u64), String> {
-    let bad = || format!("malformed shard {text:?}: expected K/N with 1 <= K <= N, e.g. 2/8");
-    let (k, n) = text.split_once('/').ok_or_else(bad)?;
-    let k: u64 = k.trim().parse().map_err(|_| bad())?;
-    let n: u64 = n.trim().parse().map_err(|_| bad())?;
-    if n == 0 || k == 0 || k > n {
-        return Err(bad());
-    }
-    Ok((k, n))
-}
-
-/// One failing run, as the summary lists it.
-#[derive(Serialize, Clone)]
-struct FailedRun {
-    scenario: String,
-    seed: u64,
-    kind: String,
-    message: String,
-    signature: String,
-    virtual_secs: f64,
-    replay: String,
-}
-
-#[derive(Serialize)]
-struct SignatureGroup {
-    signature: String,
-    runs: usize,
-    smallest_seed: u64,
-    scenario: String,
-    replay: String,
-}
-
-#[derive(Serialize)]
-struct SweepSummary {
-    pattern: String,
-    seeds: String,
-    runs: usize,
-    passed: usize,
-    failed: usize,
-    wall_secs: f64,
-    virtual_secs: f64,
-    fault_runs: BTreeMap<String, u64>,
-    /// Passing runs per value of their summary's `checks` field (runs
-    /// without one are not counted).
-    checks: BTreeMap<String, u64>,
-    groups: Vec<SignatureGroup>,
-    failures: Vec<FailedRun>,
+    /// Run again only the failing runs a summary lists (a shard's or `dst merge --json`'s).
+    #[arg(long, value_name = "SUMMARY", conflicts_with_all = ["pattern", "seeds", "shard"])]
+    rerun: Option<PathBuf>,
 }
 
 pub fn sweep(args: SweepArgs) -> Result<i32, UsageError> {
-    let scenarios = selected(&args.pattern)?;
     if args.jobs == Some(0) {
         return Err(usage("--jobs must be at least 1"));
     }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if let Some(path) = &args.json {
-        check_writable(path)?;
+    match &args.rerun {
+        Some(file) => rerun(&args, file, jobs),
+        None => sweep_range(&args, jobs),
     }
-    let seeds: Vec<u64> = args
-        .seeds
-        .clone()
-        .filter(|s| args.shard.is_none_or(|(k, n)| s % n == k - 1))
-        .collect();
-    let work: Vec<(usize, u64)> = seeds
-        .iter()
-        .flat_map(|&seed| (0..scenarios.len()).map(move |i| (i, seed)))
-        .collect();
-    let started = Instant::now();
-    let results = run_all(&scenarios, &work, jobs, args.until_fail);
-    let wall = started.elapsed();
-    let summary = summarize(&args, &results, wall);
-    print_summary(&summary);
+}
+
+fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
+    let pattern = args.pattern.as_deref().expect("clap requires a pattern");
+    let range = args.seeds.clone().expect("clap requires --seeds");
+    let scenarios = selected(pattern)?;
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    let seeds = shard.seeds(&range);
+    if seeds.is_empty() {
+        // A shard with nothing to do is a mistake in the job's setup (more
+        // tasks than seeds), not a sweep that passed: "0 runs" would hide it.
+        return Err(usage(format!(
+            "--shard {shard} selects no seed of {}..{}: shard K of N holds the seeds with seed % N == K - 1, and this range has {} seeds, so use at most {} shards",
+            range.start,
+            range.end,
+            range.end - range.start,
+            range.end - range.start
+        )));
+    }
     if let Some(path) = &args.json {
-        write_json(path, &summary)?;
+        check_output_path("--json", path)?;
+    }
+    let per_seed = scenarios.len();
+    // Lazily, seed by seed: a range of 2^64 - 1 seeds is never stored.
+    let work = seeds
+        .iter()
+        .flat_map(move |seed| (0..per_seed).map(move |i| (i, seed)));
+    let total = u64::try_from(seeds.len() as u128 * per_seed as u128).unwrap_or(u64::MAX);
+    let started = Instant::now();
+    let tally = run_all(&scenarios, work, total, jobs, args.until_fail);
+    let complete = tally.runs == total;
+    let summary = tally.finish(
+        Header {
+            kind: Kind::Shard,
+            pattern: pattern.to_string(),
+            seeds: format!("{}..{}", range.start, range.end),
+            shard: Some(shard),
+            scenarios: scenarios.iter().map(|s| s.name.to_string()).collect(),
+            seed_count: seeds.len(),
+            complete,
+            host: summary::host_name(),
+            jobs: Some(jobs),
+        },
+        started.elapsed(),
+    );
+    summary::print_findings(&summary);
+    println!(
+        "sweep: {}, {} passed, {} failed, wall={:.3}s, virtual={:.3}s",
+        summary::runs(summary.runs),
+        summary.passed,
+        summary.failed,
+        summary.wall_secs,
+        summary.virtual_secs
+    );
+    if let Some(path) = &args.json {
+        summary.write("--json", path)?;
     }
     Ok(if summary.failed > 0 { 1 } else { 0 })
 }
 
-/// Refuses up front a --json path whose folder does not exist, so that a
-/// long sweep does not end in a lost summary.
-fn check_writable(path: &std::path::Path) -> Result<(), UsageError> {
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(folder) = folder {
-        if !folder.is_dir() {
-            return Err(usage(format!(
-                "--json {}: folder {} does not exist",
-                path.display(),
-                folder.display()
-            )));
+/// Runs again each failing run a summary lists: to check a fix, or that a
+/// failure found on a cluster reproduces here.
+fn rerun(args: &SweepArgs, file: &std::path::Path, jobs: usize) -> Result<i32, UsageError> {
+    let report = summary::load(file)?;
+    // Every scenario must exist in this build before the first run.
+    let names: BTreeSet<&str> = report
+        .failures
+        .iter()
+        .map(|f| f.scenario.as_str())
+        .collect();
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for name in &names {
+        let found = crate::find(name)
+            .ok()
+            .and_then(|all| all.into_iter().find(|s| s.name == *name))
+            .ok_or_else(|| {
+                usage(format!(
+                    "{} lists scenario {name:?}, which this dst does not have",
+                    file.display()
+                ))
+            })?;
+        scenarios.push(found);
+    }
+    if let Some(path) = &args.json {
+        check_output_path("--json", path)?;
+    }
+    if report.failures.is_empty() {
+        println!(
+            "rerun: {} lists no failing run; nothing to rerun",
+            file.display()
+        );
+        return Ok(0);
+    }
+    let index = |name: &str| names.iter().position(|n| *n == name).expect("listed above");
+    let work: Vec<(usize, u64)> = report
+        .failures
+        .iter()
+        .map(|f| (index(&f.scenario), f.seed))
+        .collect();
+    let total = work.len() as u64;
+    let started = Instant::now();
+    let tally = run_all(&scenarios, work.into_iter(), total, jobs, args.until_fail);
+    let complete = tally.runs == total;
+    let summary = tally.finish(
+        Header {
+            kind: Kind::Rerun,
+            pattern: report.pattern.clone(),
+            seeds: report.seeds.clone(),
+            shard: None,
+            scenarios: names.iter().map(|n| n.to_string()).collect(),
+            seed_count: total,
+            complete,
+            host: summary::host_name(),
+            jobs: Some(jobs),
+        },
+        started.elapsed(),
+    );
+    summary::print_findings(&summary);
+    let still: BTreeSet<(&str, u64)> = summary
+        .failures
+        .iter()
+        .map(|f| (f.scenario.as_str(), f.seed))
+        .collect();
+    for f in &report.failures {
+        if complete && !still.contains(&(f.scenario.as_str(), f.seed)) {
+            println!("now passes: {} seed={}", f.scenario, f.seed);
         }
     }
-    Ok(())
+    println!(
+        "rerun: {} of {}'s failures, {} now pass, {} still fail, wall={:.3}s, virtual={:.3}s",
+        summary::runs(summary.runs),
+        file.display(),
+        summary.passed,
+        summary.failed,
+        summary.wall_secs,
+        summary.virtual_secs
+    );
+    if let Some(path) = &args.json {
+        summary.write("--json", path)?;
+    }
+    Ok(if summary.failed > 0 { 1 } else { 0 })
 }
 
-/// Writes through a temporary file and a rename: never a partial summary.
-fn write_json(path: &std::path::Path, summary: &SweepSummary) -> Result<(), UsageError> {
-    let text = serde_json::to_string_pretty(summary).expect("summaries serialize");
-    let temp = path.with_extension("json.partial");
-    std::fs::write(&temp, text + "\n")
-        .and_then(|()| std::fs::rename(&temp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&temp);
-            usage(format!("cannot write --json {}: {e}", path.display()))
-        })
-}
-
-/// The compact facts a sweep keeps of each run (traces are dropped at once).
-struct Outcome {
-    scenario: &'static str,
-    seed: u64,
-    failure: Option<sim::Failure>,
-    virtual_time: Duration,
-    faults: BTreeMap<String, u64>,
-    /// The passing run's `checks` summary field, if any.
-    checks: Option<String>,
-}
-
+/// Runs `(scenario, seed)` pairs from `work` on `jobs` threads, which take
+/// the next pair from the shared iterator (a run takes far longer than the
+/// lock), and tallies each result as it arrives; traces are dropped at once.
 fn run_all(
     scenarios: &[Scenario],
-    work: &[(usize, u64)],
+    work: impl Iterator<Item = (usize, u64)> + Send,
+    total: u64,
     jobs: usize,
     until_fail: bool,
-) -> Vec<Outcome> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
+) -> Tally {
+    let work = Mutex::new(work);
+    let stop = AtomicBool::new(false);
     let (sender, receiver) = mpsc::channel::<RunResult>();
-    let progress = progress_bar(work.len() as u64);
-    let mut outcomes = Vec::with_capacity(work.len());
+    let progress = progress_bar(total);
+    let mut tally = Tally::default();
+    let threads = u64::try_from(jobs).unwrap_or(u64::MAX).min(total.max(1));
     std::thread::scope(|scope| {
-        for _ in 0..jobs.min(work.len().max(1)) {
-            let (next, stop, sender) = (next.clone(), stop.clone(), sender.clone());
+        for _ in 0..threads {
+            let (work, stop, sender) = (&work, &stop, sender.clone());
             scope.spawn(move || loop {
                 if stop.load(Ordering::Relaxed) {
                     return;
                 }
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(scenario, seed)) = work.get(i) else {
+                let next = work.lock().expect("no run panics holding the lock").next();
+                let Some((scenario, seed)) = next else {
                     return;
                 };
                 let result = sim::run(&scenarios[scenario], seed, &RunOptions::default());
@@ -195,7 +239,7 @@ fn run_all(
             });
         }
         drop(sender);
-        let plain_every = (work.len() / 10).max(1);
+        let plain_every = (total / 10).max(1);
         for result in receiver {
             if !result.passed() {
                 let line = report::result_line(&result);
@@ -204,22 +248,23 @@ fn run_all(
                     None => println!("{line}"),
                 }
             }
-            outcomes.push(Outcome {
-                scenario: result.scenario,
-                seed: result.seed,
-                failure: result.failure().cloned(),
-                virtual_time: result.virtual_time,
-                faults: fault::coverage(&result.faults),
-                checks: result
+            tally.add_run(
+                result.scenario,
+                result.seed,
+                result.virtual_time,
+                fault::coverage(&result.faults).keys(),
+                result
                     .outcome
                     .as_ref()
                     .ok()
-                    .and_then(|summary| summary.fields.get("checks").cloned()),
-            });
+                    .and_then(|summary| summary.fields.get("checks"))
+                    .map(String::as_str),
+                result.failure(),
+            );
             match &progress {
                 Some(bar) => bar.inc(1),
-                None if outcomes.len() % plain_every == 0 || outcomes.len() == work.len() => {
-                    println!("progress: {}/{} runs", outcomes.len(), work.len());
+                None if tally.runs % plain_every == 0 || tally.runs == total => {
+                    println!("progress: {}/{} runs", tally.runs, total);
                 }
                 None => {}
             }
@@ -228,15 +273,14 @@ fn run_all(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    outcomes.sort_by(|a, b| (a.scenario, a.seed).cmp(&(b.scenario, b.seed)));
-    outcomes
+    tally
 }
 
 fn progress_bar(total: u64) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
+    if !super::stderr_filter::is_terminal() {
         return None;
     }
-    let bar = ProgressBar::new(total);
+    let bar = ProgressBar::with_draw_target(Some(total), super::stderr_filter::progress_target());
     bar.set_style(
         ProgressStyle::with_template(
             "{elapsed_precise} [{bar:40}] {pos}/{len} runs ({per_sec}, eta {eta})",
@@ -245,128 +289,4 @@ fn progress_bar(total: u64) -> Option<ProgressBar> {
         .progress_chars("=> "),
     );
     Some(bar)
-}
-
-fn summarize(args: &SweepArgs, outcomes: &[Outcome], wall: Duration) -> SweepSummary {
-    let mut failures = Vec::new();
-    let mut fault_runs: BTreeMap<String, u64> = BTreeMap::new();
-    let mut checks: BTreeMap<String, u64> = BTreeMap::new();
-    let mut virtual_total = Duration::ZERO;
-    for o in outcomes {
-        virtual_total += o.virtual_time;
-        for kind in o.faults.keys() {
-            *fault_runs.entry(kind.clone()).or_insert(0) += 1;
-        }
-        if let Some(ran) = &o.checks {
-            *checks.entry(ran.clone()).or_insert(0) += 1;
-        }
-        if let Some(f) = &o.failure {
-            failures.push(FailedRun {
-                scenario: o.scenario.to_string(),
-                seed: o.seed,
-                kind: f.kind.to_string(),
-                message: f.to_string(),
-                signature: f.signature(),
-                virtual_secs: o.virtual_time.as_secs_f64(),
-                replay: report::replay_commands(o.scenario, o.seed)[1].clone(),
-            });
-        }
-    }
-    let mut by_signature: BTreeMap<(String, String), Vec<&FailedRun>> = BTreeMap::new();
-    for f in &failures {
-        by_signature
-            .entry((f.scenario.clone(), f.signature.clone()))
-            .or_default()
-            .push(f);
-    }
-    let groups = by_signature
-        .into_iter()
-        .map(|((scenario, signature), runs)| {
-            let smallest = runs
-                .iter()
-                .map(|r| r.seed)
-                .min()
-                .expect("groups are non-empty");
-            SignatureGroup {
-                replay: report::replay_commands(&scenario, smallest)[1].clone(),
-                signature,
-                runs: runs.len(),
-                smallest_seed: smallest,
-                scenario,
-            }
-        })
-        .collect();
-    SweepSummary {
-        pattern: args.pattern.clone(),
-        seeds: format!("{}..{}", args.seeds.start, args.seeds.end),
-        runs: outcomes.len(),
-        passed: outcomes.len() - failures.len(),
-        failed: failures.len(),
-        wall_secs: wall.as_secs_f64(),
-        virtual_secs: virtual_total.as_secs_f64(),
-        fault_runs,
-        checks,
-        groups,
-        failures,
-    }
-}
-
-fn print_summary(s: &SweepSummary) {
-    for f in &s.failures {
-        println!(
-            "FAILED {} seed={} :: {}",
-            f.scenario,
-            f.seed,
-            first_line(&f.message)
-        );
-        println!("  replay: {}", f.replay);
-    }
-    if !s.groups.is_empty() {
-        println!("failure groups (by signature, smallest seed first):");
-        for g in &s.groups {
-            println!(
-                "  {}  {}  smallest seed {}  {}\n    replay: {}",
-                runs(g.runs),
-                g.scenario,
-                g.smallest_seed,
-                first_line(&g.signature),
-                g.replay
-            );
-        }
-    }
-    if !s.fault_runs.is_empty() {
-        let parts: Vec<String> = s
-            .fault_runs
-            .iter()
-            .map(|(k, n)| format!("{k}={n}"))
-            .collect();
-        println!(
-            "fault coverage (runs that injected each kind): {}",
-            parts.join(" ")
-        );
-    }
-    if !s.checks.is_empty() {
-        let parts: Vec<String> = s.checks.iter().map(|(k, n)| format!("{k}={n}")).collect();
-        println!(
-            "checks (passing runs by the checks they ran): {}",
-            parts.join(" ")
-        );
-    }
-    println!(
-        "sweep: {}, {} passed, {} failed, wall={:.3}s, virtual={:.3}s",
-        runs(s.runs),
-        s.passed,
-        s.failed,
-        s.wall_secs,
-        s.virtual_secs
-    );
-}
-
-/// "1 run", "2 runs".
-fn runs(n: usize) -> String {
-    format!("{n} run{}", if n == 1 { "" } else { "s" })
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
 }

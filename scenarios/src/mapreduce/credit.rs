@@ -4,18 +4,18 @@
 
 use mapreduce::apps::credit::Credit;
 use mapreduce::testdata::credit_csv;
-use mapreduce::{Exit, JobConfig};
+use mapreduce::{Exit, MapReduce};
 use sim::ensure;
 
 use super::harness::{compare, reference, sorted_output, start_job, start_worker, summary};
 
-pub async fn credit(config: JobConfig) -> sim::Result {
+pub async fn credit<M: MapReduce>() -> sim::Result {
     let mut rng = sim::rand::chacha();
     let data = sim::work::own(|| credit_csv::generate(&mut rng));
     let want = reference(&Credit, &data.files);
     let truth: Vec<String> = data.expected.lines().map(str::to_string).collect();
     compare("credit reference vs generator", &want, &truth)?;
-    let (cluster, coordinator) = start_job(config, &data.files).await;
+    let (cluster, coordinator) = start_job::<M>(&data.files).await;
     let background = start_worker(&cluster, 1, "credit");
     let foreground = start_worker(&cluster, 2, "credit");
     ensure!(

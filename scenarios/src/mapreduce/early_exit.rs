@@ -4,17 +4,17 @@
 //! tasks are still running is caught with partial output.
 
 use mapreduce::cluster::wait_any;
-use mapreduce::JobConfig;
+use mapreduce::{CoordinatorApi, MapReduce};
 use sim::ensure;
 
 use super::harness::{compare, sorted_output, start_job, start_worker, summary, texts};
 
-pub async fn early_exit(config: JobConfig) -> sim::Result {
+pub async fn early_exit<M: MapReduce>() -> sim::Result {
     let files = texts();
     // Map emits (filename, "1"), Reduce counts: one line per input.
     let mut want: Vec<String> = files.iter().map(|(name, _)| format!("{name} 1")).collect();
     want.sort_unstable();
-    let (cluster, coordinator) = start_job(config, &files).await;
+    let (cluster, coordinator) = start_job::<M>(&files).await;
     let mut running = vec![coordinator];
     running.extend((1..=3).map(|index| start_worker(&cluster, index, "early_exit")));
     let (first, _) = wait_any(&mut running).await;
@@ -31,7 +31,7 @@ pub async fn early_exit(config: JobConfig) -> sim::Result {
     compare(&first_exit, &initial, &last)?;
     compare("early_exit", &last, &want)?;
     ensure!(
-        cluster.table().is_done(),
+        cluster.coordinator().is_some_and(|c| c.done()),
         "every process exited but the job is not done"
     );
     Ok(summary(&cluster, last.len()))

@@ -8,7 +8,7 @@ use madsim::time::sleep;
 use mapreduce::app::{App, PureApp};
 use mapreduce::output::{decode_input, sorted_lines};
 use mapreduce::testdata::{corpus, File};
-use mapreduce::{Cluster, JobConfig, Process};
+use mapreduce::{Cluster, MapReduce, Process};
 use sim::{bail, work, Summary};
 
 /// The script's `sleep 1` after starting the coordinator.
@@ -39,10 +39,13 @@ fn reference_lines(app: &dyn PureApp, files: &[File]) -> Vec<String> {
     owned(sorted_lines([output.as_str()]))
 }
 
+/// `MakeCoordinator(files, 10)`, as `mrcoordinator.go` calls it.
+const N_REDUCE: usize = 10;
+
 /// Put the inputs in place, start `mrcoordinator` on them and give it the
 /// script's one-second head start.
-pub async fn start_job(config: JobConfig, files: &[File]) -> (Cluster, Process) {
-    let cluster = Cluster::new(config);
+pub async fn start_job<M: MapReduce>(files: &[File]) -> (Cluster<M>, Process) {
+    let cluster = Cluster::<M>::new(N_REDUCE);
     cluster
         .put_inputs(files)
         .await
@@ -50,18 +53,18 @@ pub async fn start_job(config: JobConfig, files: &[File]) -> (Cluster, Process) 
     let names = files.iter().map(|(name, _)| name.clone()).collect();
     let coordinator = cluster.start_coordinator(names);
     let inspected = cluster.clone();
-    sim::inspect::inspector("mapreduce/tasks", move || inspected.table().describe());
+    sim::inspect::inspector("mapreduce/tasks", move || inspected.describe());
     sleep(COORDINATOR_HEAD_START).await;
     (cluster, coordinator)
 }
 
 /// `mrworker <app>` on `worker-<index>`.
-pub fn start_worker(cluster: &Cluster, index: usize, app_name: &str) -> Process {
+pub fn start_worker<M: MapReduce>(cluster: &Cluster<M>, index: usize, app_name: &str) -> Process {
     cluster.start_worker(&format!("worker-{index}"), app(app_name))
 }
 
 /// `sort mr-out* | grep .`
-pub async fn sorted_output(cluster: &Cluster) -> sim::Result<Vec<String>> {
+pub async fn sorted_output<M: MapReduce>(cluster: &Cluster<M>) -> sim::Result<Vec<String>> {
     let outputs = match cluster.outputs().await {
         Ok(outputs) => outputs,
         Err(error) => bail!("cannot read the output files: {error}"),
@@ -96,13 +99,17 @@ pub fn compare(what: &str, got: &[String], want: &[String]) -> sim::Result<()> {
     )
 }
 
-/// The job's figures for the result line.
-pub fn summary(cluster: &Cluster, output_lines: usize) -> Summary {
-    let stats = cluster.table().stats();
-    Summary::new()
-        .with("map_issues", stats.map_issues)
-        .with("reduce_issues", stats.reduce_issues)
-        .with("duplicates", stats.duplicates)
+/// The job's figures for the result line (the hand-out counts only from a
+/// coordinator that shows them).
+pub fn summary<M: MapReduce>(cluster: &Cluster<M>, output_lines: usize) -> Summary {
+    let mut summary = Summary::new();
+    if let Some(stats) = cluster.stats() {
+        summary = summary
+            .with("map_issues", stats.map_issues)
+            .with("reduce_issues", stats.reduce_issues)
+            .with("duplicates", stats.duplicates);
+    }
+    summary
         .with("processes", cluster.processes().started())
         .with("lines", output_lines)
 }

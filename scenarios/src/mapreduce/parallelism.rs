@@ -2,16 +2,16 @@
 //! tasks, at the same time. The apps see each other through marker files
 //! (`mr-worker-<phase>-<pid>`) whose owners are alive.
 
-use mapreduce::{Exit, JobConfig};
+use mapreduce::{Exit, MapReduce};
 use sim::{ensure, Summary};
 
 use super::harness::{sorted_output, start_job, start_worker, summary, texts};
 
 /// mtiming: exactly two `times-` lines (both workers mapped) and a
 /// `parallel-<pid> ... 2` line (one saw the other mapping).
-pub async fn map_parallelism(config: JobConfig) -> sim::Result {
+pub async fn map_parallelism<M: MapReduce>() -> sim::Result {
     let files = texts();
-    let (cluster, coordinator) = start_job(config, &files).await;
+    let (cluster, coordinator) = start_job::<M>(&files).await;
     let workers = [
         start_worker(&cluster, 1, "mtiming"),
         start_worker(&cluster, 2, "mtiming"),
@@ -53,9 +53,9 @@ pub async fn map_parallelism(config: JobConfig) -> sim::Result {
 
 /// rtiming: at least two of the keys a..j were reduced while another worker
 /// was reducing too (`^[a-z] 2`).
-pub async fn reduce_parallelism(config: JobConfig) -> sim::Result {
+pub async fn reduce_parallelism<M: MapReduce>() -> sim::Result {
     let files = texts();
-    let (cluster, coordinator) = start_job(config, &files).await;
+    let (cluster, coordinator) = start_job::<M>(&files).await;
     let workers = [
         start_worker(&cluster, 1, "rtiming"),
         start_worker(&cluster, 2, "rtiming"),

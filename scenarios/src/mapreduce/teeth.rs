@@ -1,15 +1,26 @@
 //! The suite can fail: each test runs a step against a deliberately broken
-//! coordinator or worker and asserts that some seed of a small range fails,
-//! with the failure the step is meant to detect. A step that passed with the
-//! bug in place would be checking nothing.
+//! implementation (`crate::planted::mapreduce`), registered through
+//! [`super::suite`] like any other, and asserts that some seed of a small
+//! range fails, with the failure the step is meant to detect. A step that
+//! passed with the bug in place would be checking nothing.
 
 use std::ops::Range;
-use std::time::Duration;
 
-use mapreduce::{InjectedBug, JobConfig};
+use mapreduce::MapReduce;
 use sim::{FailureKind, RunOptions, Scenario};
 
-use super::{crash, early_exit, job_count, wc_indexer};
+use crate::planted::mapreduce::{
+    DoneWhenAllIssued, ExitWhenIdle, InPlaceWrites, NeverReissue, PartitionByFile, ReissueTooEarly,
+};
+
+/// Step `step` of the suite for `M`, registered under `planted/<bug>`.
+fn step<M: MapReduce>(bug: &str, step: &str) -> Scenario {
+    let name = format!("planted/{bug}/{step}");
+    super::suite::<M>(&format!("planted/{bug}"))
+        .into_iter()
+        .find(|scenario| scenario.name == name)
+        .unwrap_or_else(|| panic!("no scenario {name}"))
+}
 
 /// Runs `scenario` on `seeds` until one fails; returns that seed, its kind
 /// and message, or panics naming the bug that went unnoticed.
@@ -26,24 +37,11 @@ fn first_failure(scenario: &Scenario, seeds: Range<u64>) -> (u64, FailureKind, S
     )
 }
 
-fn with_bug(bug: InjectedBug) -> JobConfig {
-    JobConfig {
-        injected_bug: Some(bug),
-        ..JobConfig::default()
-    }
-}
-
 /// A coordinator that never re-issues leaves a crashed worker's task
 /// unfinished forever: the crash step runs out of time.
 #[test]
 fn crash_catches_a_coordinator_that_never_reissues() {
-    let scenario = Scenario::new("mapreduce/teeth/never_reissue", || {
-        Box::pin(crash::crash(JobConfig {
-            reissue_after: Duration::MAX,
-            ..JobConfig::default()
-        }))
-    })
-    .time_limit(super::TIME_LIMIT);
+    let scenario = step::<NeverReissue>("never_reissue", "crash");
     let (_, kind, _) = first_failure(&scenario, 0..5);
     assert_eq!(kind, FailureKind::TimeLimit);
 }
@@ -51,12 +49,7 @@ fn crash_catches_a_coordinator_that_never_reissues() {
 /// Re-issuing after 1 s instead of 10 s runs the 2..5 s jobcount maps twice.
 #[test]
 fn job_count_catches_a_coordinator_that_reissues_too_early() {
-    let scenario = Scenario::new("mapreduce/teeth/reissue_too_early", || {
-        Box::pin(job_count::job_count(JobConfig {
-            reissue_after: Duration::from_secs(1),
-            ..JobConfig::default()
-        }))
-    });
+    let scenario = step::<ReissueTooEarly>("reissue_too_early", "job_count");
     let (_, kind, message) = first_failure(&scenario, 0..3);
     assert_eq!(kind, FailureKind::Check, "{message}");
     assert!(message.contains("jobcount: output differs"), "{message}");
@@ -67,10 +60,7 @@ fn job_count_catches_a_coordinator_that_reissues_too_early() {
 /// ends with an output file missing.
 #[test]
 fn crash_catches_a_worker_without_atomic_durable_writes() {
-    let scenario = Scenario::new("mapreduce/teeth/in_place_writes", || {
-        Box::pin(crash::crash(with_bug(InjectedBug::InPlaceWrites)))
-    })
-    .time_limit(super::TIME_LIMIT);
+    let scenario = step::<InPlaceWrites>("in_place_writes", "crash");
     let (_, kind, message) = first_failure(&scenario, 0..20);
     let lost_intermediate = kind == FailureKind::Panic && message.contains("unreadable");
     let lost_output = kind == FailureKind::Check && message.contains("crash: output differs");
@@ -81,9 +71,7 @@ fn crash_catches_a_worker_without_atomic_durable_writes() {
 /// the word count has duplicate keys.
 #[test]
 fn wc_catches_a_partitioning_bug() {
-    let scenario = Scenario::new("mapreduce/teeth/partition_by_file", || {
-        Box::pin(wc_indexer::wc(with_bug(InjectedBug::PartitionByFile)))
-    });
+    let scenario = step::<PartitionByFile>("partition_by_file", "wc");
     let (seed, kind, message) = first_failure(&scenario, 0..2);
     assert_eq!((seed, kind), (0, FailureKind::Check), "{message}");
     assert!(message.contains("wc: output differs"), "{message}");
@@ -93,9 +81,7 @@ fn wc_catches_a_partitioning_bug() {
 /// while the slow reduces still run: its exit comes before the final output.
 #[test]
 fn early_exit_catches_a_worker_that_exits_when_idle() {
-    let scenario = Scenario::new("mapreduce/teeth/exit_when_idle", || {
-        Box::pin(early_exit::early_exit(with_bug(InjectedBug::ExitWhenIdle)))
-    });
+    let scenario = step::<ExitWhenIdle>("exit_when_idle", "early_exit");
     let (_, kind, message) = first_failure(&scenario, 0..3);
     assert_eq!(kind, FailureKind::Check, "{message}");
     assert!(message.contains("exited first"), "{message}");
@@ -105,11 +91,7 @@ fn early_exit_catches_a_worker_that_exits_when_idle() {
 /// finished, exits first while reduces are still running.
 #[test]
 fn early_exit_catches_a_coordinator_done_too_soon() {
-    let scenario = Scenario::new("mapreduce/teeth/done_when_all_issued", || {
-        Box::pin(early_exit::early_exit(with_bug(
-            InjectedBug::DoneWhenAllIssued,
-        )))
-    });
+    let scenario = step::<DoneWhenAllIssued>("done_when_all_issued", "early_exit");
     let (_, kind, message) = first_failure(&scenario, 0..3);
     assert_eq!(kind, FailureKind::Check, "{message}");
     assert!(message.contains("exited first"), "{message}");

@@ -3,17 +3,17 @@
 
 use mapreduce::apps::indexer::Indexer;
 use mapreduce::apps::wc::WordCount;
-use mapreduce::{Exit, JobConfig};
+use mapreduce::{Exit, MapReduce};
 use sim::ensure;
 
 use super::harness::{compare, reference, sorted_output, start_job, start_worker, summary, texts};
 
 /// Coordinator plus three background workers; compare once the coordinator
 /// has exited; every worker must then exit too.
-pub async fn wc(config: JobConfig) -> sim::Result {
+pub async fn wc<M: MapReduce>() -> sim::Result {
     let files = texts();
     let want = reference(&WordCount, &files);
-    let (cluster, coordinator) = start_job(config, &files).await;
+    let (cluster, coordinator) = start_job::<M>(&files).await;
     let workers: Vec<_> = (1..=3)
         .map(|index| start_worker(&cluster, index, "wc"))
         .collect();
@@ -36,10 +36,10 @@ pub async fn wc(config: JobConfig) -> sim::Result {
 /// Coordinator plus two workers, the second in the foreground: the output
 /// is compared as soon as it exits, so no worker may exit before the job is
 /// done.
-pub async fn indexer(config: JobConfig) -> sim::Result {
+pub async fn indexer<M: MapReduce>() -> sim::Result {
     let files = texts();
     let want = reference(&Indexer, &files);
-    let (cluster, coordinator) = start_job(config, &files).await;
+    let (cluster, coordinator) = start_job::<M>(&files).await;
     let background = start_worker(&cluster, 1, "indexer");
     let foreground = start_worker(&cluster, 2, "indexer");
     ensure!(

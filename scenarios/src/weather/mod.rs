@@ -12,16 +12,18 @@
 //! The tester ([`tester`]) is `testAll`: same constants, same checks, same
 //! messages, plus what virtual time makes possible (report spacing within
 //! 10 ms, batches numbered in order, no task of the aggregator left 10 ms
-//! after quit). The aggregator is a parameter ([`Subject`]), so that the
-//! teeth test (`tests/weather_teeth.rs`) runs the very same scenarios against
-//! deliberately wrong aggregators.
+//! after quit). The aggregator is a type parameter ([`Aggregator`], from the
+//! assignment's API in crate `weather_api`): [`suite`] registers any
+//! solution's two aggregators under a prefix, and the teeth test
+//! (`tests/weather_teeth.rs`) registers deliberately wrong aggregators with
+//! [`aggregator_suite`] and shows that they fail.
 
 pub mod tester;
 
 use std::time::Duration;
 
 use sim::{Body, BodyFuture, Scenario};
-use weather::Aggregator;
+use weather_api::{Aggregator, Aggregators};
 
 pub use tester::Case;
 
@@ -62,73 +64,43 @@ pub static CASES: [Case; 5] = [
     },
 ];
 
-/// An aggregator the suite can run: a type, because a scenario body is a
-/// plain `fn` and so cannot capture one.
-pub trait Subject: 'static {
-    const AGGREGATOR: Aggregator;
+fn body<A: Aggregator, const CASE: usize>() -> BodyFuture {
+    Box::pin(tester::test_all(A::aggregate, &CASES[CASE]))
 }
 
-/// `channelAggregator`.
-pub struct ChannelAggregator;
-
-impl Subject for ChannelAggregator {
-    const AGGREGATOR: Aggregator = weather::channel::aggregator;
-}
-
-/// `mutexAggregator`.
-pub struct MutexAggregator;
-
-impl Subject for MutexAggregator {
-    const AGGREGATOR: Aggregator = weather::mutex::aggregator;
-}
-
-fn body<S: Subject, const CASE: usize>() -> BodyFuture {
-    Box::pin(tester::test_all(S::AGGREGATOR, &CASES[CASE]))
-}
-
-/// The five subtests as scenario bodies for aggregator `S`, in [`CASES`]
+/// The five subtests as scenario bodies for aggregator `A`, in [`CASES`]
 /// order.
-pub fn suite<S: Subject>() -> [(&'static Case, Body); 5] {
+pub fn bodies<A: Aggregator>() -> [(&'static Case, Body); 5] {
     [
-        (&CASES[0], body::<S, 0>),
-        (&CASES[1], body::<S, 1>),
-        (&CASES[2], body::<S, 2>),
-        (&CASES[3], body::<S, 3>),
-        (&CASES[4], body::<S, 4>),
+        (&CASES[0], body::<A, 0>),
+        (&CASES[1], body::<A, 1>),
+        (&CASES[2], body::<A, 2>),
+        (&CASES[3], body::<A, 3>),
+        (&CASES[4], body::<A, 4>),
     ]
 }
 
-/// The suite for `S` as scenarios named `names` (in [`CASES`] order; each
-/// name ends with its case's name).
-pub fn scenarios_for<S: Subject>(names: [&'static str; 5]) -> Vec<Scenario> {
-    suite::<S>()
+/// The five subtests for one aggregator `A`, named `<prefix>/<case>`.
+pub fn aggregator_suite<A: Aggregator>(prefix: &str) -> Vec<Scenario> {
+    bodies::<A>()
         .into_iter()
-        .zip(names)
-        .map(|((case, body), name)| {
-            assert!(
-                name.rsplit('/').next() == Some(case.name),
-                "scenario {name:?} does not run case {:?}",
-                case.name
-            );
+        .map(|(case, body)| {
+            let name = sim::intern(format!("{prefix}/{}", case.name));
             Scenario::new(name, body).time_limit(TIME_LIMIT)
         })
         .collect()
 }
 
-pub fn scenarios() -> Vec<Scenario> {
-    let mut all = scenarios_for::<ChannelAggregator>([
-        "weather/channel/k1",
-        "weather/channel/k10",
-        "weather/channel/k100",
-        "weather/channel/long_average_period",
-        "weather/channel/quit",
-    ]);
-    all.extend(scenarios_for::<MutexAggregator>([
-        "weather/mutex/k1",
-        "weather/mutex/k10",
-        "weather/mutex/k100",
-        "weather/mutex/long_average_period",
-        "weather/mutex/quit",
-    ]));
+/// The suite for a solution `W`: its channel aggregator's five subtests
+/// under `<prefix>/channel/`, then its mutex aggregator's under
+/// `<prefix>/mutex/`.
+pub fn suite<W: Aggregators>(prefix: &str) -> Vec<Scenario> {
+    let mut all = aggregator_suite::<W::Channel>(&format!("{prefix}/channel"));
+    all.extend(aggregator_suite::<W::Mutex>(&format!("{prefix}/mutex")));
     all
+}
+
+/// This repository's aggregators, under `weather/`.
+pub fn scenarios() -> Vec<Scenario> {
+    suite::<weather::Lab>("weather")
 }

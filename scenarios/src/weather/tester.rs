@@ -142,7 +142,7 @@ struct Tester {
 type Running = JoinHandle<Result<Stopped, AggregatorError>>;
 
 /// Runs `aggregator` on `case` as `testAll` does.
-pub async fn test_all(aggregator: weather::Aggregator, case: &'static Case) -> sim::Result {
+pub async fn test_all(aggregator: weather::AggregatorFn, case: &'static Case) -> sim::Result {
     let case = *case;
     let period = weather::average_period(case.average_period)
         .map_err(|e| sim::Failure::check(format!("bad case {}: {e}", case.name)))?;
@@ -218,7 +218,7 @@ impl Tester {
     /// Starts the stations, then `aggregator` on its node with the
     /// tester's `get_weather_data`. The tester's clock starts there.
     async fn start(
-        aggregator: weather::Aggregator,
+        aggregator: weather::AggregatorFn,
         case: Case,
     ) -> (Tester, Running, oneshot::Sender<()>) {
         weather::station::start(case.stations, case.average_period).await;

@@ -1,36 +1,50 @@
 //! The test script's verbs on a simulated cluster: put the inputs in the
 //! shared directory, start the coordinator, start workers (again), wait for
-//! processes, read the output. Scenarios and `dst mr` are written in these.
+//! processes, read the output. Scenarios and `dst mr` are written in these,
+//! for any implementation of the API ([`MapReduce`]); `mrcoordinator.go`'s
+//! main loop is here, since it is the tester's, not the implementation's.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::marker::PhantomData;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use futures::future::select_all;
 use madsim::task::JoinHandle;
+use madsim::time::sleep;
+use mapreduce_api::{Coordinator, JobStats, MapReduce, COORDINATOR_NODE};
 use sim::{fs, node};
 
 use crate::app::App;
-use crate::config::JobConfig;
-use crate::coordinator::Coordinator;
 use crate::files::OUTPUT_PREFIX;
 use crate::output::decode_input;
 use crate::process::{Pid, ProcessTable};
-use crate::rpc::COORDINATOR_NODE;
 use crate::sim_effects::SimEffects;
-use crate::task_table::TaskTable;
-use crate::worker::Worker;
 
-/// One job's processes and files, as seen from the harness.
-#[derive(Clone)]
-pub struct Cluster {
-    config: JobConfig,
+/// `mrcoordinator` checks `Done()` this often, and lingers this long after
+/// the job is done before it exits.
+const DONE_POLL: Duration = Duration::from_secs(1);
+
+/// One job's processes and files, as seen from the harness, for
+/// implementation `M`.
+pub struct Cluster<M: MapReduce> {
+    n_reduce: usize,
     processes: Arc<ProcessTable>,
-    coordinator: Arc<OnceLock<CoordinatorView>>,
+    coordinator_pid: Arc<OnceLock<Pid>>,
+    /// Set once `MakeCoordinator` has returned.
+    coordinator: Arc<OnceLock<Arc<M::Coordinator>>>,
+    implementation: PhantomData<fn() -> M>,
 }
 
-/// What the harness may look at of the coordinator process.
-struct CoordinatorView {
-    pid: Pid,
-    table: Arc<Mutex<TaskTable>>,
+impl<M: MapReduce> Clone for Cluster<M> {
+    fn clone(&self) -> Self {
+        Cluster {
+            n_reduce: self.n_reduce,
+            processes: self.processes.clone(),
+            coordinator_pid: self.coordinator_pid.clone(),
+            coordinator: self.coordinator.clone(),
+            implementation: PhantomData,
+        }
+    }
 }
 
 /// How a process ended.
@@ -87,17 +101,20 @@ pub async fn wait_any(processes: &mut Vec<Process>) -> (Process, Exit) {
     (process, exit)
 }
 
-impl Cluster {
-    pub fn new(config: JobConfig) -> Self {
+impl<M: MapReduce> Cluster<M> {
+    /// A job with `n_reduce` reduce tasks (`MakeCoordinator(files, n_reduce)`).
+    pub fn new(n_reduce: usize) -> Self {
         Cluster {
-            config,
+            n_reduce,
             processes: Arc::new(ProcessTable::default()),
+            coordinator_pid: Arc::new(OnceLock::new()),
             coordinator: Arc::new(OnceLock::new()),
+            implementation: PhantomData,
         }
     }
 
-    pub fn config(&self) -> &JobConfig {
-        &self.config
+    pub fn n_reduce(&self) -> usize {
+        self.n_reduce
     }
 
     pub fn processes(&self) -> &Arc<ProcessTable> {
@@ -114,23 +131,30 @@ impl Cluster {
         Ok(())
     }
 
-    /// `mrcoordinator <inputs>` in the background, on node `coordinator`.
-    /// When it returns, the process is gone: its node comes back empty, with
-    /// no RPC server, so workers calling it fail as on a closed socket. (A
-    /// restart rather than a crash: an exit is not an injected fault.)
+    /// `mrcoordinator <inputs>` in the background, on node `coordinator`:
+    /// `MakeCoordinator`, then poll `Done()` every second, linger a second
+    /// (so that workers asking now are told to exit) and exit. When it
+    /// returns, the process is gone: its node comes back empty, with no RPC
+    /// server, so workers calling it fail as on a closed socket. (A restart
+    /// rather than a crash: an exit is not an injected fault.)
     pub fn start_coordinator(&self, inputs: Vec<String>) -> Process {
-        let coordinator = Coordinator::new(inputs, self.config.clone());
         node::create(COORDINATOR_NODE);
         let pid = self.processes.register(COORDINATOR_NODE);
-        let view = CoordinatorView {
-            pid,
-            table: coordinator.table(),
-        };
-        let first = self.coordinator.set(view).is_ok();
+        let first = self.coordinator_pid.set(pid).is_ok();
         assert!(first, "one coordinator per job");
         let processes = self.processes.clone();
+        let n_reduce = self.n_reduce;
+        let shared = self.coordinator.clone();
         let handle = node::spawn(COORDINATOR_NODE, async move {
-            coordinator.run().await;
+            let coordinator = Arc::new(M::make_coordinator(inputs, n_reduce).await);
+            assert!(
+                shared.set(coordinator.clone()).is_ok(),
+                "one coordinator per job"
+            );
+            while !coordinator.done() {
+                sleep(DONE_POLL).await;
+            }
+            sleep(DONE_POLL).await;
             processes.mark_exited(pid);
             tracing::info!(pid, "coordinator exits");
             node::stop(COORDINATOR_NODE);
@@ -151,10 +175,10 @@ impl Cluster {
         }
         let pid = self.processes.register(node_name);
         let effects = Arc::new(SimEffects::new(pid, node_name, self.processes.clone()));
-        let worker = Worker::new(pid, app, effects, self.config.clone());
+        let worker = M::worker(app, effects);
         let processes = self.processes.clone();
         let handle = node::spawn(node_name, async move {
-            worker.run().await;
+            worker.await;
             processes.mark_exited(pid);
         });
         tracing::info!(pid, node = node_name, "worker starts");
@@ -172,16 +196,31 @@ impl Cluster {
 
     /// Whether the coordinator has exited (the crash test's `mr-done`).
     pub fn coordinator_exited(&self) -> bool {
-        !self.processes.is_alive(self.view().pid)
+        let pid = self
+            .coordinator_pid
+            .get()
+            .expect("no coordinator was started");
+        !self.processes.is_alive(*pid)
     }
 
-    /// A copy of the coordinator's task table, for checks.
-    pub fn table(&self) -> TaskTable {
-        self.view().table.lock().unwrap().clone()
+    /// The coordinator, once `MakeCoordinator` has returned.
+    pub fn coordinator(&self) -> Option<&Arc<M::Coordinator>> {
+        self.coordinator.get()
     }
 
-    fn view(&self) -> &CoordinatorView {
-        self.coordinator.get().expect("no coordinator was started")
+    /// The coordinator's hand-out counts, if it shows them.
+    pub fn stats(&self) -> Option<JobStats> {
+        self.coordinator()?.stats()
+    }
+
+    /// The coordinator's task state as text, for inspectors.
+    pub fn describe(&self) -> String {
+        match self.coordinator() {
+            None => "the coordinator has not started yet".to_string(),
+            Some(coordinator) => coordinator
+                .describe()
+                .unwrap_or_else(|| "the coordinator does not describe its state".to_string()),
+        }
     }
 
     /// Every file matching the script's `mr-out*`, by name.

@@ -1,22 +1,24 @@
-//! The coordinator process: the lab's `mr/coordinator.go` (an RPC server over
-//! the [`TaskTable`]) and `mrcoordinator.go` (poll `Done()` every second,
-//! linger a second, exit).
+//! The coordinator process: the lab's `mr/coordinator.go`, an RPC server over
+//! the [`TaskTable`]. (`mrcoordinator.go`, which polls `Done()`, is the
+//! tester's: see [`crate::cluster`].)
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use madsim::time::{sleep, Instant};
+use madsim::time::Instant;
 use sim::rpc::Server;
 
-use crate::config::{InjectedBug, JobConfig};
+use crate::config::JobConfig;
 use crate::rpc::{GetTaskArgs, TaskDoneArgs, GET_TASK, TASK_DONE};
 use crate::task_table::{Assignment, Completion, TaskTable};
 
-/// The coordinator's state, shared by its RPC handlers. The harness keeps a
-/// clone of the table to check and summarize the job afterwards.
+/// The coordinator's state, shared by its RPC handlers. Through the API
+/// ([`crate::lab`]) it also shows the tester its counts and task table.
 #[derive(Clone)]
 pub struct Coordinator {
     table: Arc<Mutex<TaskTable>>,
-    config: JobConfig,
+    /// Whether `done()` has said true (and logged the job's figures) yet.
+    reported_done: Arc<AtomicBool>,
 }
 
 impl Coordinator {
@@ -25,7 +27,7 @@ impl Coordinator {
         let table = TaskTable::new(files, config.n_reduce, config.reissue_after);
         Coordinator {
             table: Arc::new(Mutex::new(table)),
-            config,
+            reported_done: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -33,13 +35,22 @@ impl Coordinator {
         self.table.clone()
     }
 
-    /// The lab's `Done()`.
+    /// The lab's `Done()`. The first time it says true it logs the job's
+    /// figures: `mrcoordinator` exits a second later, so that is the
+    /// coordinator's last word.
     pub fn done(&self) -> bool {
         let table = self.table.lock().unwrap();
-        if self.config.has_bug(InjectedBug::DoneWhenAllIssued) {
-            return table.all_issued();
+        let done = table.is_done();
+        if done && !self.reported_done.swap(true, Ordering::Relaxed) {
+            let stats = table.stats();
+            tracing::info!(
+                map_issues = stats.map_issues,
+                reduce_issues = stats.reduce_issues,
+                duplicates = stats.duplicates,
+                "job done"
+            );
         }
-        table.is_done()
+        done
     }
 
     /// Start answering RPCs on the calling task's node. Times passed to the
@@ -71,25 +82,6 @@ impl Coordinator {
             })
             .start()
             .await
-    }
-
-    /// `mrcoordinator.go`'s main: serve, poll `Done()` every second, then
-    /// linger a second so that workers asking now are told to exit.
-    pub async fn run(self) {
-        self.serve()
-            .await
-            .expect("the coordinator's node has its RPC port free");
-        while !self.done() {
-            sleep(self.config.done_poll).await;
-        }
-        let stats = self.table.lock().unwrap().stats();
-        tracing::info!(
-            map_issues = stats.map_issues,
-            reduce_issues = stats.reduce_issues,
-            duplicates = stats.duplicates,
-            "job done"
-        );
-        sleep(self.config.done_poll).await;
     }
 }
 

@@ -19,10 +19,11 @@ use madsim::time::sleep;
 use crate::app::App;
 use crate::apps;
 use crate::cluster::{Cluster, Exit};
-use crate::config::JobConfig;
+use crate::lab::{Lab, LabWithTaskFaults};
 use crate::process::ProcessTable;
 use crate::sequential::sequential;
 use crate::sim_effects::SimEffects;
+use mapreduce_api::MapReduce;
 
 /// The script's `sleep 1` after starting the coordinator, and between
 /// restarts of a crashed worker.
@@ -116,13 +117,12 @@ pub fn validate(spec: &JobSpec) -> Result<Arc<dyn App>, JobError> {
 /// Run the job distributed: a coordinator and `workers` workers.
 pub fn run_real(spec: JobSpec) -> Result<JobOutput, JobError> {
     let app = validate(&spec)?;
-    let config = JobConfig {
-        n_reduce: spec.n_reduce,
-        task_faults: spec.crash,
-        ..JobConfig::default()
-    };
     let seed = spec.seed;
-    in_simulation(seed, move || distributed(spec, app, config))
+    if spec.crash {
+        in_simulation(seed, move || distributed::<LabWithTaskFaults>(spec, app))
+    } else {
+        in_simulation(seed, move || distributed::<Lab>(spec, app))
+    }
 }
 
 /// Run the job the way `mrsequential` does: every Map, then every Reduce,
@@ -150,12 +150,8 @@ pub fn run_sequential(spec: JobSpec) -> Result<Vec<u8>, JobError> {
     })
 }
 
-async fn distributed(
-    spec: JobSpec,
-    app: Arc<dyn App>,
-    config: JobConfig,
-) -> Result<JobOutput, String> {
-    let cluster = Cluster::new(config);
+async fn distributed<M: MapReduce>(spec: JobSpec, app: Arc<dyn App>) -> Result<JobOutput, String> {
+    let cluster = Cluster::<M>::new(spec.n_reduce);
     cluster
         .put_inputs(&spec.files)
         .await
@@ -187,7 +183,7 @@ async fn distributed(
         .outputs()
         .await
         .map_err(|error| format!("cannot read the output: {error}"))?;
-    let stats = cluster.table().stats();
+    let stats = cluster.stats().unwrap_or_default();
     Ok(JobOutput {
         files: outputs
             .into_iter()

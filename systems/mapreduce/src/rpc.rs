@@ -8,8 +8,9 @@ use crate::task_table::TaskId;
 pub const GET_TASK: &str = "Coordinator.GetTask";
 /// Report a task finished, its files in place; the reply is `()`.
 pub const TASK_DONE: &str = "Coordinator.TaskDone";
-/// The node the coordinator runs on.
-pub const COORDINATOR_NODE: &str = "coordinator";
+/// The node the coordinator runs on (the API's, like the lab's
+/// `coordinatorSock()`).
+pub use mapreduce_api::COORDINATOR_NODE;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GetTaskArgs {

@@ -17,9 +17,9 @@ use sim::{fs, work};
 
 use crate::app::{App, Effects};
 use crate::apps::crash::maybe_crash;
-use crate::config::{InjectedBug, JobConfig};
+use crate::config::JobConfig;
 use crate::files::{decode, encode, intermediate_name, output_name, partition_pairs, temp_name};
-use crate::kv::{partition, KeyValue};
+use crate::kv::KeyValue;
 use crate::output::{decode_input, group_by_key, push_line};
 use crate::process::Pid;
 use crate::rpc::{GetTaskArgs, TaskDoneArgs, COORDINATOR_NODE, GET_TASK, TASK_DONE};
@@ -82,9 +82,6 @@ impl Worker {
                     return;
                 }
                 Assignment::Wait => {
-                    if self.config.has_bug(InjectedBug::ExitWhenIdle) {
-                        return;
-                    }
                     sleep(self.config.worker_wait).await;
                     continue;
                 }
@@ -139,12 +136,12 @@ impl Worker {
         let encoded = match self.app.as_pure() {
             Some(pure) => work::own(|| {
                 let pairs = pure.map(file, &decode_input(&bytes));
-                self.encode_buckets(pairs, file, n_reduce)
+                self.encode_buckets(pairs, n_reduce)
             }),
             None => {
                 let contents = work::own(|| decode_input(&bytes));
                 let pairs = self.app.map(&*self.effects, file, &contents).await;
-                work::own(|| self.encode_buckets(pairs, file, n_reduce))
+                work::own(|| self.encode_buckets(pairs, n_reduce))
             }
         };
         assert_eq!(encoded.len(), n_reduce);
@@ -154,14 +151,8 @@ impl Worker {
     }
 
     /// A map's pairs as the contents of its `n_reduce` intermediate files.
-    fn encode_buckets(&self, pairs: Vec<KeyValue>, file: &str, n_reduce: usize) -> Vec<Vec<u8>> {
-        let buckets = if self.config.has_bug(InjectedBug::PartitionByFile) {
-            let mut buckets = vec![Vec::new(); n_reduce];
-            buckets[partition(file, n_reduce)] = pairs;
-            buckets
-        } else {
-            partition_pairs(pairs, n_reduce)
-        };
+    fn encode_buckets(&self, pairs: Vec<KeyValue>, n_reduce: usize) -> Vec<Vec<u8>> {
+        let buckets = partition_pairs(pairs, n_reduce);
         buckets.iter().map(|bucket| encode(bucket)).collect()
     }
 
@@ -207,11 +198,6 @@ impl Worker {
         let failed = |error: std::io::Error| -> ! {
             panic!("worker {}: cannot write {name}: {error}", self.pid)
         };
-        if self.config.has_bug(InjectedBug::InPlaceWrites) {
-            let mut file = fs::create(name).await.unwrap_or_else(|e| failed(e));
-            file.write_all(data).await.unwrap_or_else(|e| failed(e));
-            return;
-        }
         let temp = temp_name(name, self.pid);
         let mut file = fs::create(&temp).await.unwrap_or_else(|e| failed(e));
         file.write_all(data).await.unwrap_or_else(|e| failed(e));

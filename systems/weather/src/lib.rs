@@ -7,7 +7,7 @@
 //!   `[0, P - 0.15)` s, and half late, in `[P + 0.30, 2P + 0.15)` s), and
 //!   [`station::get_weather_data`], the plain RPC call.
 //! - [`channel`] and [`mutex`]: the two aggregators of the assignment, with the
-//!   same signature ([`Aggregator`]). The channel one uses tasks and channels
+//!   same signature ([`weather_api::Aggregator`]; [`Lab`] is the pair). The channel one uses tasks and channels
 //!   only; the mutex one shares its tally under a mutex.
 //! - [`Status`]: what an aggregator is doing (its pending batch), rendered by
 //!   the inspector each aggregator registers (`dst run ... --until T --dump`).
@@ -34,99 +34,40 @@ pub mod mutex;
 pub mod station;
 mod status;
 
-use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use madsim::time::Instant;
-use serde::{Deserialize, Serialize};
 
 pub use status::{Pending, Status};
+pub use weather_api::{
+    average_period, AggregatorError, AggregatorFn, AggregatorFuture, Aggregators, GetWeatherData,
+    Out, Quit, Stopped, WeatherReport, MIN_AVERAGE_PERIOD, REPORT_ID,
+};
 
-/// One reading (from a station) or one batch average (from an aggregator,
-/// with `id` [`REPORT_ID`]). Go's `WeatherReport{Value, Id, Batch}`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WeatherReport {
-    pub value: f64,
-    pub id: i64,
-    pub batch: i64,
-}
+/// `channelAggregator` as an implementation of the API.
+pub struct ChannelAggregator;
 
-/// The `id` of an aggregator's batch report.
-pub const REPORT_ID: i64 = -1;
-
-/// `getWeatherData(id, batch)`: a function value, so that a tester can wrap
-/// the RPC with its own bookkeeping. The future must be polled on a `sim`
-/// node; dropping it abandons the call.
-pub type GetWeatherData = Arc<dyn Fn(i64, i64) -> BoxFuture<'static, WeatherReport> + Send + Sync>;
-
-/// Where an aggregator sends its batch reports.
-pub type Out = tokio::sync::mpsc::Sender<WeatherReport>;
-
-/// The quit signal: a send, or the sender being dropped, stops the
-/// aggregator.
-pub type Quit = tokio::sync::oneshot::Receiver<()>;
-
-/// The future of a running aggregator.
-pub type AggregatorFuture = BoxFuture<'static, Result<Stopped, AggregatorError>>;
-
-/// `aggregator(k, average_period, get_weather_data, out, quit)`: the
-/// signature both aggregators share (and a tester's test doubles).
-pub type Aggregator = fn(usize, f64, GetWeatherData, Out, Quit) -> AggregatorFuture;
-
-/// Why an aggregator stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stopped {
-    /// A quit signal (or the quit sender was dropped).
-    Quit,
-    /// The receiver of `out` is gone: nobody listens any more.
-    OutputClosed,
-}
-
-impl fmt::Display for Stopped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Stopped::Quit => "quit",
-            Stopped::OutputClosed => "output closed",
-        })
+impl weather_api::Aggregator for ChannelAggregator {
+    fn aggregate(k: usize, p: f64, get: GetWeatherData, out: Out, quit: Quit) -> AggregatorFuture {
+        channel::aggregator(k, p, get, out, quit)
     }
 }
 
-/// An aggregator refused to start.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum AggregatorError {
-    /// Not a finite number of seconds, or below [`MIN_AVERAGE_PERIOD`].
-    InvalidAveragePeriod { seconds: f64 },
-}
+/// `mutexAggregator` as an implementation of the API.
+pub struct MutexAggregator;
 
-impl fmt::Display for AggregatorError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AggregatorError::InvalidAveragePeriod { seconds } => write!(
-                f,
-                "invalid average period {seconds} s: want a finite number of seconds, at least {} s",
-                MIN_AVERAGE_PERIOD.as_secs_f64()
-            ),
-        }
+impl weather_api::Aggregator for MutexAggregator {
+    fn aggregate(k: usize, p: f64, get: GetWeatherData, out: Out, quit: Quit) -> AggregatorFuture {
+        mutex::aggregator(k, p, get, out, quit)
     }
 }
 
-impl std::error::Error for AggregatorError {}
+/// This repository's solution: the two aggregators above.
+pub struct Lab;
 
-/// The shortest average period accepted: the simulator's timer resolution
-/// (madsim sleeps at least 1 ms), below which reports could not keep time.
-pub const MIN_AVERAGE_PERIOD: Duration = Duration::from_millis(1);
-
-/// Validates `seconds` as an average period.
-pub fn average_period(seconds: f64) -> Result<Duration, AggregatorError> {
-    let invalid = AggregatorError::InvalidAveragePeriod { seconds };
-    if !seconds.is_finite() || seconds < MIN_AVERAGE_PERIOD.as_secs_f64() {
-        return Err(invalid);
-    }
-    let period = Duration::try_from_secs_f64(seconds).map_err(|_| invalid)?;
-    debug_assert!(period >= MIN_AVERAGE_PERIOD);
-    Ok(period)
+impl Aggregators for Lab {
+    type Channel = ChannelAggregator;
+    type Mutex = MutexAggregator;
 }
 
 /// The aggregator's clock: batch `b` is due at `start + (b+1)·period`,
@@ -180,21 +121,6 @@ pub(crate) fn station_ids(k: usize) -> impl Iterator<Item = i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn average_periods_refused() {
-        for seconds in [0.0, -0.0, -1.0, 0.0009, f64::NAN, f64::INFINITY, 1e300] {
-            let got = average_period(seconds);
-            assert!(
-                matches!(got, Err(AggregatorError::InvalidAveragePeriod { .. })),
-                "{seconds} gave {got:?}"
-            );
-        }
-        assert_eq!(average_period(0.8), Ok(Duration::from_millis(800)));
-        assert_eq!(average_period(0.001), Ok(MIN_AVERAGE_PERIOD));
-        let message = average_period(0.0).unwrap_err().to_string();
-        assert!(message.contains("invalid average period 0 s"), "{message}");
-    }
 
     #[test]
     fn empty_batch_is_nan() {

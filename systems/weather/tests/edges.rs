@@ -9,11 +9,11 @@ use std::time::Duration;
 use madsim::time::{sleep, Instant};
 use sim::{ensure, node, BodyFuture, RunOptions, Scenario, Summary};
 use tokio::sync::{mpsc, oneshot};
-use weather::{Aggregator, AggregatorError, GetWeatherData, Stopped, REPORT_ID};
+use weather::{AggregatorError, AggregatorFn, GetWeatherData, Stopped, REPORT_ID};
 
 const NODE: &str = "aggregator";
 
-fn aggregator<const MUTEX: bool>() -> Aggregator {
+fn aggregator<const MUTEX: bool>() -> AggregatorFn {
     if MUTEX {
         weather::mutex::aggregator
     } else {
