@@ -15,6 +15,7 @@
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use madsim::plugin::{self, Simulator};
 use madsim::rand::GlobalRng;
@@ -32,6 +33,10 @@ pub(crate) struct NetState {
     pub long_delays: bool,
     pub isolated: BTreeSet<String>,
     pub cut_links: BTreeSet<(String, String)>,
+    /// Every earlier reachability, with the virtual instant it ended:
+    /// labrpc decides a reply's fate at the instant its handler returns,
+    /// which lies in the past by the time the reply datagram arrives.
+    pub past: Vec<(Duration, Reachability)>,
     /// node -> generation of the node when its RPC server registered.
     pub servers: BTreeMap<String, u64>,
     pub rpcs_received: BTreeMap<String, u64>,
@@ -48,6 +53,7 @@ impl Simulator for Network {
                 long_delays: false,
                 isolated: BTreeSet::new(),
                 cut_links: BTreeSet::new(),
+                past: Vec::new(),
                 servers: BTreeMap::new(),
                 rpcs_received: BTreeMap::new(),
                 total_rpcs: 0,
@@ -57,12 +63,65 @@ impl Simulator for Network {
     }
 }
 
+/// Who can reach whom: the isolated nodes and the cut one-way links.
+#[derive(Clone, Debug)]
+pub(crate) struct Reachability {
+    pub isolated: BTreeSet<String>,
+    pub cut_links: BTreeSet<(String, String)>,
+}
+
+impl Reachability {
+    fn link_up(&self, from: &str, to: &str) -> bool {
+        link_up(&self.isolated, &self.cut_links, from, to)
+    }
+}
+
+fn link_up(
+    isolated: &BTreeSet<String>,
+    cut_links: &BTreeSet<(String, String)>,
+    from: &str,
+    to: &str,
+) -> bool {
+    !isolated.contains(from)
+        && !isolated.contains(to)
+        && !cut_links.contains(&(from.to_string(), to.to_string()))
+}
+
 impl NetState {
     pub fn link_up(&self, from: &str, to: &str) -> bool {
-        !self.isolated.contains(from)
-            && !self.isolated.contains(to)
-            && !self.cut_links.contains(&(from.to_string(), to.to_string()))
+        link_up(&self.isolated, &self.cut_links, from, to)
     }
+
+    /// Whether `from -> to` worked at virtual instant `at` (at most now).
+    pub fn link_up_at(&self, from: &str, to: &str, at: Duration) -> bool {
+        // The first reachability that ended after `at` is the one in force
+        // at `at`; if none ended since, today's is.
+        let index = self.past.partition_point(|(ended, _)| *ended <= at);
+        match self.past.get(index) {
+            Some((_, then)) => then.link_up(from, to),
+            None => self.link_up(from, to),
+        }
+    }
+
+    /// Changes who can reach whom, keeping the old reachability for
+    /// [`NetState::link_up_at`].
+    fn change_reachability(&mut self, change: impl FnOnce(&mut Self)) {
+        let before = Reachability {
+            isolated: self.isolated.clone(),
+            cut_links: self.cut_links.clone(),
+        };
+        let now = now();
+        if let Some((ended, _)) = self.past.last() {
+            assert!(*ended <= now, "virtual time went backwards");
+        }
+        self.past.push((now, before));
+        change(self);
+    }
+}
+
+/// Virtual time since the run started.
+pub(crate) fn now() -> Duration {
+    madsim::time::TimeHandle::current().elapsed()
 }
 
 pub(crate) fn network() -> Arc<Network> {
@@ -81,13 +140,21 @@ pub fn isolate(name: &str) {
         return;
     }
     tracing::info!(target: "sim::net", node = name, "isolate");
-    with_state(|s| s.isolated.insert(name.to_string()));
+    with_state(|s| {
+        s.change_reachability(|s| {
+            s.isolated.insert(name.to_string());
+        })
+    });
 }
 
 /// Reconnects node `name` to every connected node (config.go's `connect`).
 pub fn rejoin(name: &str) {
     tracing::info!(target: "sim::net", node = name, "rejoin");
-    with_state(|s| s.isolated.remove(name));
+    with_state(|s| {
+        s.change_reachability(|s| {
+            s.isolated.remove(name);
+        })
+    });
 }
 
 /// Whether node `name` is connected (not isolated).
@@ -102,13 +169,21 @@ pub fn disable_link(from: &str, to: &str) {
         return;
     }
     tracing::info!(target: "sim::net", from, to, "cut link");
-    with_state(|s| s.cut_links.insert((from.to_string(), to.to_string())));
+    with_state(|s| {
+        s.change_reachability(|s| {
+            s.cut_links.insert((from.to_string(), to.to_string()));
+        })
+    });
 }
 
 /// Restores the one-way link `from -> to`.
 pub fn enable_link(from: &str, to: &str) {
     tracing::info!(target: "sim::net", from, to, "restore link");
-    with_state(|s| s.cut_links.remove(&(from.to_string(), to.to_string())));
+    with_state(|s| {
+        s.change_reachability(|s| {
+            s.cut_links.remove(&(from.to_string(), to.to_string()));
+        })
+    });
 }
 
 /// Splits the given nodes into groups that cannot talk to each other (both
@@ -121,17 +196,19 @@ pub fn partition(groups: &[&[&str]]) {
     }
     tracing::info!(target: "sim::net", groups = %shape.join(" | "), "partition");
     with_state(|s| {
-        for (i, a) in groups.iter().enumerate() {
-            for (j, b) in groups.iter().enumerate() {
-                if i != j {
-                    for x in a.iter() {
-                        for y in b.iter() {
-                            s.cut_links.insert((x.to_string(), y.to_string()));
+        s.change_reachability(|s| {
+            for (i, a) in groups.iter().enumerate() {
+                for (j, b) in groups.iter().enumerate() {
+                    if i != j {
+                        for x in a.iter() {
+                            for y in b.iter() {
+                                s.cut_links.insert((x.to_string(), y.to_string()));
+                            }
                         }
                     }
                 }
             }
-        }
+        })
     });
 }
 
@@ -139,8 +216,10 @@ pub fn partition(groups: &[&[&str]]) {
 pub fn heal() {
     tracing::info!(target: "sim::net", "heal");
     with_state(|s| {
-        s.isolated.clear();
-        s.cut_links.clear();
+        s.change_reachability(|s| {
+            s.isolated.clear();
+            s.cut_links.clear();
+        })
     });
 }
 

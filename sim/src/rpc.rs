@@ -18,7 +18,12 @@
 //! - long reordering: with probability 600/900 the reply is delayed by
 //!   200 + rand(1 + rand(2000)) ms;
 //! - a server killed or replaced mid-call, or a link cut mid-call, is noticed
-//!   within 100 ms and the call fails; a dead server never delivers a reply.
+//!   within 100 ms and the call fails; a dead server never delivers a reply;
+//! - labrpc's reply rule: when the handler returns, the reply is dropped
+//!   (the call fails) if the caller's link is cut at that instant, even if
+//!   it was cut during the unreliable network's request delay. labrpc has
+//!   no transit time, so "that instant" is the request's send instant plus
+//!   the handler's run time, judged against the reachability then.
 //!
 //! Counters follow labrpc: every call counts one RPC and its request bytes;
 //! reply bytes count when the reply is delivered; the receiving server counts
@@ -93,6 +98,10 @@ struct Request {
 struct Reply {
     call_id: u64,
     result: Result<Vec<u8>, ServerError>,
+    /// Virtual nanoseconds from the request's arrival to the handler's
+    /// return: with the send instant, when labrpc would decide the reply's
+    /// fate (it has no transit time).
+    handled_for_nanos: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -218,6 +227,9 @@ impl ClientEnd {
         generation: u64,
     ) -> Result<Vec<u8>, RpcError> {
         let to = self.target.as_str();
+        // Before the bind and the send, which madsim charges at least 1 ms:
+        // labrpc's request reaches the handler at once.
+        let sent_at = net::now();
         let local = SocketAddr::new(local_ip(from), 0);
         let endpoint = Endpoint::bind(local)
             .await
@@ -239,8 +251,18 @@ impl ClientEnd {
         loop {
             let check = pin!(sleep(LIVENESS_CHECK));
             match select(receive.as_mut(), check).await {
-                Either::Left((reply, _)) => {
-                    return reply.map_err(RpcError::from);
+                Either::Left(((result, handled_for), _)) => {
+                    let decided_at = sent_at + handled_for;
+                    let delivered = {
+                        let network = net::network();
+                        let s = network.state.lock().unwrap();
+                        s.link_up_at(from, to, decided_at)
+                    };
+                    if !delivered {
+                        tracing::debug!(target: "sim::rpc", to, "reply lost: link cut before the handler returned");
+                        return Err(RpcError::ServerLost);
+                    }
+                    return result.map_err(RpcError::from);
                 }
                 Either::Right(((), _)) => {
                     let lost = {
@@ -259,7 +281,11 @@ impl ClientEnd {
     }
 }
 
-async fn receive_reply(endpoint: &Endpoint, call_id: u64) -> Result<Vec<u8>, ServerError> {
+/// The reply to `call_id`, and how long its handler ran.
+async fn receive_reply(
+    endpoint: &Endpoint,
+    call_id: u64,
+) -> (Result<Vec<u8>, ServerError>, Duration) {
     loop {
         let (payload, _from) = endpoint
             .recv_from_raw(TAG_REPLY)
@@ -269,7 +295,9 @@ async fn receive_reply(endpoint: &Endpoint, call_id: u64) -> Result<Vec<u8>, Ser
             .downcast::<Vec<u8>>()
             .expect("rpc payloads are bytes");
         match bincode::deserialize::<Reply>(&bytes) {
-            Ok(reply) if reply.call_id == call_id => return reply.result,
+            Ok(reply) if reply.call_id == call_id => {
+                return (reply.result, Duration::from_nanos(reply.handled_for_nanos))
+            }
             // A late reply to an earlier call that used the same port.
             _ => continue,
         }
@@ -377,14 +405,18 @@ impl Server {
                 .or_insert(0) += 1;
             let handler = self.methods.get(&request.method).cloned();
             let endpoint = endpoint.clone();
+            let arrived_at = net::now();
             madsim::task::spawn(async move {
                 let result = match handler {
                     Some(handler) => handler(request.args).await,
                     None => Err(ServerError::UnknownMethod(request.method.clone())),
                 };
+                let handled_for = net::now() - arrived_at;
                 let reply = Reply {
                     call_id: request.call_id,
                     result,
+                    handled_for_nanos: u64::try_from(handled_for.as_nanos())
+                        .expect("a handler runs for less than 584 years"),
                 };
                 let wire = bincode::serialize(&reply).expect("replies always encode");
                 // The caller may have given up; a reply to a closed port is
