@@ -9,6 +9,7 @@ mod merge;
 mod mr;
 mod run;
 pub mod shard;
+mod slow_runs;
 pub mod stderr_filter;
 pub mod summary;
 mod sweep;

@@ -20,6 +20,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sim::{fault, report, RunOptions, RunResult, Scenario};
 
 use super::shard::Shard;
+use super::slow_runs::{self, SlowRuns};
 use super::summary::{self, Header, Kind, Tally};
 use super::{check_output_path, parse_range_arg, selected, usage, UsageError};
 
@@ -88,7 +89,7 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
         .flat_map(move |seed| (0..per_seed).map(move |i| (i, seed)));
     let total = u64::try_from(seeds.len() as u128 * per_seed as u128).unwrap_or(u64::MAX);
     let started = Instant::now();
-    let tally = run_all(&scenarios, work, total, jobs, args.until_fail);
+    let (tally, slow) = run_all(&scenarios, work, total, jobs, args.until_fail);
     let complete = tally.runs == total;
     let summary = tally.finish(
         Header {
@@ -105,6 +106,7 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
         started.elapsed(),
     );
     summary::print_findings(&summary);
+    print_slow_runs(&slow);
     println!(
         "sweep: {}, {} passed, {} failed, wall={:.3}s, virtual={:.3}s",
         summary::runs(summary.runs),
@@ -160,7 +162,7 @@ fn rerun(args: &SweepArgs, file: &std::path::Path, jobs: usize) -> Result<i32, U
         .collect();
     let total = work.len() as u64;
     let started = Instant::now();
-    let tally = run_all(&scenarios, work.into_iter(), total, jobs, args.until_fail);
+    let (tally, _) = run_all(&scenarios, work.into_iter(), total, jobs, args.until_fail);
     let complete = tally.runs == total;
     let summary = tally.finish(
         Header {
@@ -211,12 +213,13 @@ fn run_all(
     total: u64,
     jobs: usize,
     until_fail: bool,
-) -> Tally {
+) -> (Tally, SlowRuns) {
     let work = Mutex::new(work);
     let stop = AtomicBool::new(false);
     let (sender, receiver) = mpsc::channel::<RunResult>();
     let progress = progress_bar(total);
     let mut tally = Tally::default();
+    let mut slow = SlowRuns::default();
     let threads = u64::try_from(jobs).unwrap_or(u64::MAX).min(total.max(1));
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -248,6 +251,7 @@ fn run_all(
                     None => println!("{line}"),
                 }
             }
+            slow.add(result.scenario, result.seed, result.wall, result.virtual_time);
             tally.add_run(
                 result.scenario,
                 result.seed,
@@ -273,7 +277,7 @@ fn run_all(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    tally
+    (tally, slow)
 }
 
 fn progress_bar(total: u64) -> Option<ProgressBar> {
@@ -289,4 +293,27 @@ fn progress_bar(total: u64) -> Option<ProgressBar> {
         .progress_chars("=> "),
     );
     Some(bar)
+}
+
+/// Runs whose real time per simulated second is far above their scenario's
+/// median: a hint that the code burns CPU, which virtual time never charges.
+fn print_slow_runs(slow: &SlowRuns) {
+    let flagged = slow.flagged();
+    if flagged.is_empty() {
+        return;
+    }
+    println!(
+        "slow runs (real time per simulated second at least {}x their scenario's median; \
+         compute is free in virtual time, so a time limit cannot catch them):",
+        slow_runs::FACTOR
+    );
+    for run in flagged {
+        println!(
+            "  {} seed={}  wall={:.3}s  {:.1}x the median",
+            run.scenario,
+            run.seed,
+            run.wall.as_secs_f64(),
+            run.cost / run.median_cost
+        );
+    }
 }
