@@ -147,7 +147,10 @@ mod tests {
         slow.add("bank/spin", 100, Duration::from_millis(300), SECOND);
         let flagged = slow.flagged();
         assert_eq!(flagged.len(), 1, "{flagged:?}");
-        assert_eq!((flagged[0].scenario.as_str(), flagged[0].seed), ("bank/spin", 99));
+        assert_eq!(
+            (flagged[0].scenario.as_str(), flagged[0].seed),
+            ("bank/spin", 99)
+        );
         assert!(flagged[0].cost / flagged[0].median_cost >= FACTOR);
     }
 

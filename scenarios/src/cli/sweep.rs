@@ -251,7 +251,12 @@ fn run_all(
                     None => println!("{line}"),
                 }
             }
-            slow.add(result.scenario, result.seed, result.wall, result.virtual_time);
+            slow.add(
+                result.scenario,
+                result.seed,
+                result.wall,
+                result.virtual_time,
+            );
             tally.add_run(
                 result.scenario,
                 result.seed,

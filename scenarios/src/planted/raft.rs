@@ -45,3 +45,52 @@ impl Rules for KeepSuffix {
         }
     }
 }
+
+/// After applying index 2, this repository's Raft also hands the service a
+/// message that is not a command, numbered 2 again: an out-of-order apply
+/// that config.go's applier rejects for every message, commands or not.
+pub struct MisnumberedNonCommand(raft::Raft);
+
+impl raft_api::Raft for MisnumberedNonCommand {
+    async fn make(
+        peers: Vec<raft_api::ClientEnd>,
+        me: usize,
+        persister: raft_api::Persister,
+        apply_ch: raft_api::UnboundedSender<raft_api::ApplyMsg>,
+    ) -> Self {
+        let (inner_tx, mut inner_rx) = tokio::sync::mpsc::unbounded_channel();
+        let inner = <raft::Raft as raft_api::Raft>::make(peers, me, persister, inner_tx).await;
+        // On this node, like the peer's own tasks: a crash stops it.
+        madsim::task::spawn(async move {
+            while let Some(message) = inner_rx.recv().await {
+                let index = message.command_index;
+                if apply_ch.send(message).is_err() {
+                    return;
+                }
+                if index == 2 {
+                    let extra = raft_api::ApplyMsg {
+                        command_valid: false,
+                        command: Vec::new(),
+                        command_index: 2,
+                    };
+                    if apply_ch.send(extra).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        MisnumberedNonCommand(inner)
+    }
+
+    fn start(&self, command: Vec<u8>) -> (LogIndex, Term, bool) {
+        raft_api::Raft::start(&self.0, command)
+    }
+
+    fn state(&self) -> (Term, bool) {
+        raft_api::Raft::state(&self.0)
+    }
+
+    fn kill(&self) {
+        raft_api::Raft::kill(&self.0)
+    }
+}

@@ -89,7 +89,7 @@ async fn churn<R: Raft>(unreliable: bool) -> sim::Result<Summary> {
     }
     for value in values {
         if !really.contains(&value) {
-            bail!("didn't find a value");
+            bail!("didn't find value {value}");
         }
     }
     Ok(cfg.end())

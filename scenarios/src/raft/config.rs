@@ -103,8 +103,26 @@ struct Servers<R> {
 }
 
 /// What the appliers recorded (config.go's `logs`, `nextIndex`, `maxIndex`).
+/// What a server applied at an index: config.go's `logEntry{valid,
+/// command}`. A message that is not a command still takes its index, and
+/// must agree across servers like any other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Applied {
+    Command(Command),
+    NotACommand(Vec<u8>),
+}
+
+impl std::fmt::Display for Applied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Applied::Command(command) => write!(f, "{command}"),
+            Applied::NotACommand(bytes) => write!(f, "(not a command: {} bytes)", bytes.len()),
+        }
+    }
+}
+
 struct Logs {
-    logs: Vec<BTreeMap<u64, Command>>,
+    logs: Vec<BTreeMap<u64, Applied>>,
     /// The last index the current incarnation applied (0: none yet).
     applied_upto: Vec<u64>,
     max_index: u64,
@@ -298,7 +316,7 @@ impl<R: Raft> Config<R> {
     /// error, which ends the whole test at once: here, a panic.
     async fn applier(self, i: usize, incarnation: u64, mut apply_rx: UnboundedReceiver<ApplyMsg>) {
         while let Some(message) = apply_rx.recv().await {
-            if self.servers().incarnation[i] != incarnation || !message.command_valid {
+            if self.servers().incarnation[i] != incarnation {
                 continue;
             }
             // The tester's checking is its own work (`sim::work`).
@@ -308,11 +326,18 @@ impl<R: Raft> Config<R> {
         }
     }
 
-    /// The applier's checks: in order from index 1 after every start, and
-    /// no index applied with two different commands anywhere.
+    /// The applier's checks, on every message (commands or not, as
+    /// config.go's): in order from index 1 after every start, and no index
+    /// applied with two different entries anywhere.
     fn check_apply(&self, i: usize, message: &ApplyMsg) -> Result<(), String> {
-        let command: Command = bincode::deserialize(&message.command)
-            .map_err(|e| format!("server {i} applied an undecodable command: {e}"))?;
+        let command = if message.command_valid {
+            Applied::Command(
+                bincode::deserialize(&message.command)
+                    .map_err(|e| format!("server {i} applied an undecodable command: {e}"))?,
+            )
+        } else {
+            Applied::NotACommand(message.command.clone())
+        };
         let index = message.command_index;
         let mut logs = self.logs();
         let expected = logs.applied_upto[i] + 1;
@@ -436,7 +461,7 @@ impl<R: Raft> Config<R> {
     fn n_committed_now(&self, index: u64) -> sim::Result<(usize, Option<Command>)> {
         let logs = self.logs();
         let mut count = 0;
-        let mut command: Option<Command> = None;
+        let mut entry: Option<&Applied> = None;
         for i in 0..self.n() {
             if logs.applied_upto[i] < index {
                 continue;
@@ -444,14 +469,20 @@ impl<R: Raft> Config<R> {
             let Some(applied) = logs.logs[i].get(&index) else {
                 continue;
             };
-            if let Some(previous) = &command {
+            if let Some(previous) = entry {
                 if previous != applied {
                     bail!("committed values do not match: index {index}, {previous}, {applied}");
                 }
             }
             count += 1;
-            command = Some(applied.clone());
+            entry = Some(applied);
         }
+        // `one()` wants {true, cmd}: an entry that is not a command matches
+        // no command.
+        let command = match entry {
+            Some(Applied::Command(command)) => Some(command.clone()),
+            _ => None,
+        };
         Ok((count, command))
     }
 

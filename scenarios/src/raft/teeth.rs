@@ -7,7 +7,9 @@
 use sim::{RunOptions, Scenario};
 
 use super::{agreement, figure8};
-use crate::planted::raft::{CommitPreviousTermByCounting, KeepConflictingEntries};
+use crate::planted::raft::{
+    CommitPreviousTermByCounting, KeepConflictingEntries, MisnumberedNonCommand,
+};
 
 /// The first seed in `seeds` on which `scenario` fails, with the message.
 fn first_failure(scenario: &Scenario, seeds: std::ops::Range<u64>) -> Option<(u64, String)> {
@@ -61,4 +63,14 @@ fn keeping_conflicting_entries_is_caught() {
         Box::pin(agreement::rejoin::<KeepConflictingEntries>())
     });
     assert_caught_by_safety_check(&scenario, 0..5);
+}
+
+/// config.go checks the order of every applied message, not only commands:
+/// a non-command message with a repeated index is an apply error.
+#[test]
+fn a_misnumbered_non_command_message_is_caught() {
+    let scenario = Scenario::new("raft/teeth/basic_agree_misnumbered_non_command", || {
+        Box::pin(agreement::basic_agree::<MisnumberedNonCommand>())
+    });
+    assert_caught_by_safety_check(&scenario, 0..1);
 }
