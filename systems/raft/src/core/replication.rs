@@ -206,23 +206,6 @@ impl<R: Rules> Core<R> {
         }
     }
 
-    /// The shell could not deliver `args` or got no reply (labrpc's Call
-    /// returned false). The follower may lack what the request carried:
-    /// take nextIndex back to it and probe there before sending entries.
-    pub fn handle_append_entries_failure(&mut self, to: PeerId, args: &AppendEntriesArgs) {
-        assert!(to < self.config.peer_count && to != self.config.me);
-        if !self.is_leader() || args.term != self.current_term {
-            return;
-        }
-        let progress = self.progress_mut(to);
-        let unsent = args.prev_log_index + 1;
-        progress.next_index = progress
-            .next_index
-            .min(unsent)
-            .max(progress.match_index + 1);
-        progress.probing = true;
-    }
-
     /// Fast backup (6.824 guidance): if the leader has entries of the
     /// follower's conflicting term, resume just after its last one;
     /// otherwise skip the follower's whole run of that term.

@@ -49,9 +49,9 @@ pub(super) fn register<R: Rules>(raft: &Raft<R>, server: Server) -> Server {
 }
 
 /// Makes the call in its own task on this server's node and feeds the
-/// reply back to the core. A failed RequestVote is forgotten (the next
-/// election retries); a failed AppendEntries is reported, so that the
-/// leader stops shipping entries to a follower it cannot reach.
+/// reply back to the core. A failed call (labrpc's Call returning false) is
+/// forgotten: the next election retries a RequestVote, the next heartbeat
+/// an AppendEntries, from the follower's unchanged nextIndex.
 pub(super) fn send<R: Rules>(raft: &Raft<R>, outbound: Outbound) {
     let raft = raft.clone();
     let to = outbound.to;

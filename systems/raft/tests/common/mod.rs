@@ -74,14 +74,15 @@ impl<R: Rules> Cluster<R> {
     }
 
     /// Delivers one queued request and its reply; a request to or from a
-    /// disconnected peer is dropped. Returns false when the queue is empty.
+    /// disconnected peer is dropped, and, as in the shell, its sender learns
+    /// nothing (the next heartbeat or election retries). Returns false when
+    /// the queue is empty.
     pub fn deliver_one(&mut self) -> bool {
         let Some((from, outbound)) = self.queue.pop_front() else {
             return false;
         };
         let to = outbound.to;
         if !self.connected[from] || !self.connected[to] {
-            self.fail(from, &outbound);
             return true;
         }
         match &outbound.request {
@@ -104,14 +105,6 @@ impl<R: Rules> Cluster<R> {
         }
         self.collect(from);
         true
-    }
-
-    /// labrpc's Call returned false: the shell tells the core.
-    pub fn fail(&mut self, from: PeerId, outbound: &Outbound) {
-        if let Request::AppendEntries(args) = &outbound.request {
-            self.cores[from].handle_append_entries_failure(outbound.to, args);
-            self.collect(from);
-        }
     }
 
     pub fn deliver_all(&mut self) {
