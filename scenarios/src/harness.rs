@@ -19,6 +19,7 @@ use sim::{report, RunOptions, Scenario};
 /// registry ([`crate::all`]) or of `scenarios`; any other name stops the
 /// suite (a stale corpus line would silently test nothing).
 pub fn test_main(scenarios: Vec<Scenario>) -> ! {
+    report::set_invocation(this_target_invocation());
     let args = Arguments::from_args();
     let explicit = match seeds::from_env() {
         Ok(s) => s,
@@ -112,7 +113,7 @@ fn run_trial(
             Err(format!(
                 "{}\n{}",
                 report::result_line(&result),
-                for_this_target(&report::failure_report(&result))
+                report::failure_report(&result)
             )
             .into())
         }
@@ -154,11 +155,11 @@ fn run_trial(
     Ok(())
 }
 
-/// A failure report's `cargo test` replay line names this crate's
-/// `--test scenarios`; from another test target (a student's `own_raft`)
-/// it must name that target, or the line would replay nothing. Its `dst`
-/// replay line goes: `dst` knows only this crate's registry.
-fn for_this_target(report: &str) -> String {
+/// The replay commands of this test target: a failure's `SEED=…` line
+/// must name the package and target it ran in (a student's `own_raft`, not
+/// `scenarios`), or pasting it would replay nothing; and only this crate's
+/// own `scenarios` target has a `dst` that knows its scenarios.
+fn this_target_invocation() -> report::Invocation {
     let target = std::env::args()
         .next()
         .as_deref()
@@ -167,13 +168,13 @@ fn for_this_target(report: &str) -> String {
         .map(|stem| match stem.rsplit_once('-') {
             Some((target, _hash)) => target.to_string(),
             None => stem,
-        });
-    match target {
-        Some(target) if target != "scenarios" => report
-            .lines()
-            .filter(|line| !line.trim_start().starts_with("cargo run --release -- run "))
-            .map(|line| line.replace("--test scenarios --", &format!("--test {target} --")) + "\n")
-            .collect(),
-        _ => report.to_string(),
+        })
+        .unwrap_or_else(|| "scenarios".to_string());
+    // Cargo sets CARGO_PKG_NAME for the test binaries it runs.
+    let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "scenarios".to_string());
+    let ours = package == "scenarios" && target == "scenarios";
+    report::Invocation {
+        cargo_test: format!("cargo test -p {package} --test {target}"),
+        dst: ours.then(|| report::Invocation::default().dst).flatten(),
     }
 }

@@ -152,7 +152,9 @@ fn printed_commands_replay_exactly_for_names_that_start_others() {
         let original = only_result(&dst(&["run", name, "--seed", "1"]));
         assert_eq!(&original.scenario, name);
         // The report's replay lines (sim::report prints these for a failure).
-        let [test_line, run_line] = sim::report::replay_commands(name, seed);
+        let [test_line, run_line] =
+            <[String; 2]>::try_from(sim::report::replay_commands(name, seed))
+                .expect("this repository's scenarios have a test line and a dst line");
         let pasted = paste(&run_line);
         assert_eq!(only_result(&pasted), original, "{run_line}");
         let harness = paste_test_line(&test_line);

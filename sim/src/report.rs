@@ -53,12 +53,73 @@ pub fn result_line(r: &RunResult) -> String {
     line
 }
 
+/// The commands this process's replay lines name: its cargo-test harness
+/// and its `dst` command. A user's crate registers its own scenarios and
+/// its own binaries; a replay line must name those, or pasting it replays
+/// nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    /// Runs one test: `SEED=n {cargo_test} -- NAME --exact`.
+    pub cargo_test: String,
+    /// Runs `dst`: `{dst} run NAME --seed n --trace`. `None` where no `dst`
+    /// knows this process's scenarios (a test target of its own).
+    pub dst: Option<String>,
+}
+
+impl Default for Invocation {
+    /// This repository's: `cargo test -p scenarios --test scenarios` and
+    /// `cargo run --release --`.
+    fn default() -> Self {
+        Invocation {
+            cargo_test: "cargo test -p scenarios --test scenarios".to_string(),
+            dst: Some("cargo run --release --".to_string()),
+        }
+    }
+}
+
+static INVOCATION: std::sync::RwLock<Option<Invocation>> = std::sync::RwLock::new(None);
+
+/// Sets the commands replay lines name, for the whole process (call it
+/// first thing in a harness's or a `dst`'s `main`).
+pub fn set_invocation(invocation: Invocation) {
+    *INVOCATION
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(invocation);
+}
+
+/// The commands replay lines name (see [`set_invocation`]).
+pub fn invocation() -> Invocation {
+    INVOCATION
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone()
+        .unwrap_or_default()
+}
+
+/// The `dst` command that replays a seed with its trace, or, where no `dst`
+/// knows the scenario, the cargo-test one.
+pub fn dst_replay(scenario: &str, seed: u64) -> String {
+    let invocation = invocation();
+    match invocation.dst {
+        Some(dst) => format!("{dst} run {scenario} --seed {seed} --trace"),
+        None => format!(
+            "SEED={seed} {} -- {scenario} --exact",
+            invocation.cargo_test
+        ),
+    }
+}
+
 /// The replay commands for a seed.
-pub fn replay_commands(scenario: &str, seed: u64) -> [String; 2] {
-    [
-        format!("SEED={seed} cargo test -p scenarios --test scenarios -- {scenario} --exact"),
-        format!("cargo run --release -- run {scenario} --seed {seed} --trace"),
-    ]
+pub fn replay_commands(scenario: &str, seed: u64) -> Vec<String> {
+    let invocation = invocation();
+    let mut commands = vec![format!(
+        "SEED={seed} {} -- {scenario} --exact",
+        invocation.cargo_test
+    )];
+    if let Some(dst) = invocation.dst {
+        commands.push(format!("{dst} run {scenario} --seed {seed} --trace"));
+    }
+    commands
 }
 
 /// The full report of a failed run: what, when, the trace's tail, and how

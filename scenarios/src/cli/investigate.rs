@@ -94,7 +94,8 @@ pub fn shrink(args: ShrinkArgs) -> Result<i32, UsageError> {
     }
     println!("minimal plan written to {}", out.display());
     println!(
-        "replay: cargo run --release -- run {} --plan {} --trace",
+        "replay: {} run {} --plan {} --trace",
+        super::dst_command(),
         scenario.name,
         out.display()
     );
@@ -155,8 +156,10 @@ pub fn bisect(args: BisectArgs) -> Result<i32, UsageError> {
         String::new()
     };
     println!(
-        "stop there: cargo run --release -- run {}{seed_arg}{plan_arg} --until {:.6}s --dump",
-        scenario.name, t
+        "stop there: {} run {}{seed_arg}{plan_arg} --until {:.6}s --dump",
+        super::dst_command(),
+        scenario.name,
+        t
     );
     Ok(0)
 }

@@ -75,7 +75,42 @@ pub fn usage(message: impl Into<String>) -> UsageError {
 /// `sweep`, `shrink`, `bisect` and `timeline` then take their names.
 pub fn main_with(extra: Vec<Scenario>) -> i32 {
     crate::add(extra);
+    sim::report::set_invocation(sim::report::Invocation {
+        dst: Some(this_binary_command()),
+        ..sim::report::invocation()
+    });
     main()
+}
+
+/// The `cargo run` that starts this very binary, for the commands `dst`
+/// prints: `cargo run --release --example own_raft_dst --` for an example,
+/// `--bin NAME` for another binary, naming the package when cargo told us
+/// (it sets CARGO_PKG_NAME for `cargo run`).
+fn this_binary_command() -> String {
+    match std::env::current_exe() {
+        Ok(exe) => binary_command(&exe, std::env::var("CARGO_PKG_NAME").ok().as_deref()),
+        Err(_) => "cargo run --release --".to_string(),
+    }
+}
+
+fn binary_command(exe: &std::path::Path, package: Option<&str>) -> String {
+    let Some(name) = exe.file_stem().and_then(|n| n.to_str()) else {
+        return "cargo run --release --".to_string();
+    };
+    let is_example = exe
+        .parent()
+        .and_then(|dir| dir.file_name())
+        .is_some_and(|dir| dir == "examples");
+    let package = package.map(|p| format!(" -p {p}")).unwrap_or_default();
+    let target = if is_example { "--example" } else { "--bin" };
+    format!("cargo run --release{package} {target} {name} --")
+}
+
+/// How the commands `dst` prints start (see [`main_with`]).
+pub(crate) fn dst_command() -> String {
+    sim::report::invocation()
+        .dst
+        .unwrap_or_else(|| "cargo run --release --".to_string())
 }
 
 /// Parses the arguments and runs; returns the exit status.
@@ -210,5 +245,26 @@ pub(crate) fn parse_duration_arg(text: &str) -> Result<std::time::Duration, Stri
         _ => Err(format!(
             "malformed duration {text:?}: expected e.g. 5s, 1500ms or 2.5"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::binary_command;
+    use std::path::Path;
+
+    #[test]
+    fn printed_commands_name_the_binary_that_printed_them() {
+        assert_eq!(
+            binary_command(
+                Path::new("/w/target/release/examples/own_raft_dst"),
+                Some("scenarios")
+            ),
+            "cargo run --release -p scenarios --example own_raft_dst --"
+        );
+        assert_eq!(
+            binary_command(Path::new("/w/target/release/mydst"), None),
+            "cargo run --release --bin mydst --"
+        );
     }
 }

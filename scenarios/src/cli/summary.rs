@@ -207,7 +207,7 @@ impl Tally {
                 message: f.to_string(),
                 signature: f.signature(),
                 virtual_secs: virtual_time.as_secs_f64(),
-                replay: report::replay_commands(scenario, seed)[1].clone(),
+                replay: report::dst_replay(scenario, seed),
             });
         }
     }
@@ -287,7 +287,7 @@ fn groups(failures: &[FailedRun]) -> Vec<SignatureGroup> {
     by_signature
         .into_iter()
         .map(|((scenario, signature), (runs, smallest))| SignatureGroup {
-            replay: report::replay_commands(scenario, smallest)[1].clone(),
+            replay: report::dst_replay(scenario, smallest),
             signature: signature.to_string(),
             runs,
             smallest_seed: smallest,
