@@ -22,8 +22,7 @@
 //! [`Jitter`] and runs the futures on whatever executor it likes.
 //!
 //! [`Bank`] implements [`BankApi`], the assignment's API that the scenarios
-//! drive; the test suite also implements it with deliberately broken banks
-//! (the starter code's bugs) to prove that the scenarios catch them.
+//! drive, like any other implementation of it.
 
 pub mod bank;
 pub mod ledger;

@@ -9,8 +9,8 @@
 //!   [`TableLock`] is what makes it safe, and an insert takes time (it yields
 //!   at least once while half done). A read or write that overlaps an insert
 //!   panics like Go's runtime ("concurrent map read and map write"). With the
-//!   table lock that can never happen; [`TableLock::unsynchronized`] exists
-//!   only to reproduce the starter code's unlocked read.
+//!   table lock that can never happen; [`TableLock::unsynchronized`] is the
+//!   map as Go code can always reach it, lock or not.
 //!
 //! Both locks are tokio's async locks (executor-agnostic, FIFO-fair), with a
 //! [`LockRecord`] of holders and waiters beside them for deadlock reports.
@@ -214,9 +214,10 @@ impl TableLock {
         }
     }
 
-    /// The map without the lock: Go's `b.accounts[id]` outside `bankLock`,
-    /// the starter code's bug. The bank never uses it; it exists so that the
-    /// test suite can reproduce that bug and show that it is caught.
+    /// The map without the lock: Go's `b.accounts[id]` outside `bankLock`.
+    /// Go never stops code from reaching the map unlocked, so the model does
+    /// not either; what it adds is Go's runtime check, the panic of a read
+    /// that overlaps an insert. This bank never calls it.
     pub fn unsynchronized(&self) -> &AccountTable {
         &self.table
     }
