@@ -37,7 +37,7 @@ pub fn scenarios() -> Vec<Scenario> {
 
 /// The eight steps for implementation `M`, named `<prefix>/wc` and so on.
 pub fn suite<M: MapReduce>(prefix: &str) -> Vec<Scenario> {
-    let steps: [(&str, sim::Body); 8] = [
+    let steps: [(&str, sim::Body); 9] = [
         ("wc", || Box::pin(wc_indexer::wc::<M>())),
         ("indexer", || Box::pin(wc_indexer::indexer::<M>())),
         ("map_parallelism", || {
@@ -49,6 +49,9 @@ pub fn suite<M: MapReduce>(prefix: &str) -> Vec<Scenario> {
         ("job_count", || Box::pin(job_count::job_count::<M>())),
         ("early_exit", || Box::pin(early_exit::early_exit::<M>())),
         ("crash", || Box::pin(crash::crash::<M>())),
+        ("crash_course_scale", || {
+            Box::pin(crash::crash_course_scale::<M>())
+        }),
         ("credit", || Box::pin(credit::credit::<M>())),
     ];
     steps

@@ -9,10 +9,16 @@ use std::time::Duration;
 use futures::future::join_all;
 use madsim::time::sleep;
 use mapreduce::apps::crash::NoCrash;
+use mapreduce::apps::wc::WordCount;
+use mapreduce::PureApp;
 use mapreduce::{Cluster, Exit, MapReduce};
 use sim::ensure;
 
-use super::harness::{compare, reference, sorted_output, start_job, start_worker, summary, texts};
+use mapreduce::testdata::File;
+
+use super::harness::{
+    compare, course_scale_texts, reference, sorted_output, start_job, start_worker, summary, texts,
+};
 
 /// The script's `sleep 1` between restarts.
 const RESTART_PAUSE: Duration = Duration::from_secs(1);
@@ -20,11 +26,35 @@ const RESTART_PAUSE: Duration = Duration::from_secs(1);
 const RESTART_LOOPS: usize = 3;
 
 pub async fn crash<M: MapReduce>() -> sim::Result {
-    let files = texts();
-    let want = reference(&NoCrash, &files);
+    crash_on::<M>(texts(), "crash", &NoCrash).await
+}
+
+/// The same at the course's scale, with word count (its maps crashing as
+/// the crash app's do) so that the output depends on every word: eight books of
+/// about 80,000 words and about 22,000 distinct words. A bug that shows
+/// only at size (a buffer, a bucket, a time budget per task) passes the
+/// small inputs.
+pub async fn crash_course_scale<M: MapReduce>() -> sim::Result {
+    let files = course_scale_texts();
+    let words: usize = files
+        .iter()
+        .map(|(_, bytes)| String::from_utf8_lossy(bytes).split_whitespace().count())
+        .sum();
+    let summary = crash_on::<M>(files, "wc_crash", &WordCount).await?;
+    Ok(summary.with("input_words", words))
+}
+
+/// Runs `app` (a crashing one) as step 7 does; the output must equal the
+/// sequential output of `pure`, the same application without crashes.
+async fn crash_on<M: MapReduce>(
+    files: Vec<File>,
+    app: &'static str,
+    pure: &dyn PureApp,
+) -> sim::Result {
+    let want = reference(pure, &files);
     let (cluster, coordinator) = start_job::<M>(&files).await;
-    let once = start_worker(&cluster, 0, "crash");
-    let loops = (1..=RESTART_LOOPS).map(|index| restart_loop(&cluster, index));
+    let once = start_worker(&cluster, 0, app);
+    let loops = (1..=RESTART_LOOPS).map(|index| restart_loop(&cluster, index, app));
     let runs: usize = join_all(loops).await.into_iter().sum();
     once.wait().await;
     ensure!(
@@ -32,7 +62,7 @@ pub async fn crash<M: MapReduce>() -> sim::Result {
         "the coordinator crashed"
     );
     let got = sorted_output(&cluster).await?;
-    compare("crash", &got, &want)?;
+    compare(app, &got, &want)?;
     // Each crash happens inside a Map or Reduce call and ruins that attempt,
     // so every crash must have cost one extra hand-out (checked when the
     // coordinator shows its counts).
@@ -51,10 +81,10 @@ pub async fn crash<M: MapReduce>() -> sim::Result {
 }
 
 /// `while [ -e $SOCKNAME -a ! -f mr-done ]; do mrworker crash.so; sleep 1; done`
-async fn restart_loop<M: MapReduce>(cluster: &Cluster<M>, index: usize) -> usize {
+async fn restart_loop<M: MapReduce>(cluster: &Cluster<M>, index: usize, app: &str) -> usize {
     let mut runs = 0;
     while !cluster.coordinator_exited() {
-        start_worker(cluster, index, "crash").wait().await;
+        start_worker(cluster, index, app).wait().await;
         runs += 1;
         sleep(RESTART_PAUSE).await;
     }

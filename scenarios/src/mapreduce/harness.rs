@@ -20,6 +20,15 @@ pub fn texts() -> Vec<File> {
     work::own(|| corpus::generate(&mut rng))
 }
 
+/// Inputs at the course's scale (`corpus::Shape::course_scale`).
+pub fn course_scale_texts() -> Vec<File> {
+    let mut rng = sim::rand::chacha();
+    work::own(|| {
+        let shape = corpus::Shape::course_scale(&mut rng);
+        corpus::generate_shaped(&mut rng, &shape)
+    })
+}
+
 /// A registered application (`mrworker <app>.so`).
 pub fn app(name: &str) -> Arc<dyn App> {
     mapreduce::apps::by_name(name).unwrap_or_else(|| panic!("no app named {name}"))

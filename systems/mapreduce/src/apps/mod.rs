@@ -37,6 +37,12 @@ pub fn by_name(name: &str) -> Option<Arc<dyn App>> {
         "jobcount" => Arc::new(jobcount::JobCount::default()),
         "early_exit" => Arc::new(early_exit::EarlyExit),
         "crash" => Arc::new(crash::Crashing::crash_app()),
+        // Word count whose maps crash like the crash app's: the
+        // course-scale scenario's job, where the output depends on every word.
+        "wc_crash" => Arc::new(crash::Crashing::maps_only(
+            "wc_crash",
+            Arc::new(wc::WordCount),
+        )),
         "nocrash" => Arc::new(crash::NoCrash),
         "credit" => Arc::new(credit::Credit),
         _ => return None,

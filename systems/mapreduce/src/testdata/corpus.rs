@@ -96,9 +96,30 @@ impl Shape {
     }
 }
 
+impl Shape {
+    /// The course's own inputs: eight books of about 80,000 words each
+    /// (the Gutenberg texts run 25,000–120,000), and about 22,000 distinct
+    /// words in word count's case-sensitive output: the vocabulary plus
+    /// its capitalised forms at sentence starts, numbers and topic words,
+    /// less the part of the Zipf tail that 640,000 draws never reach.
+    pub fn course_scale(rng: &mut impl Rng) -> Shape {
+        Shape {
+            vocabulary: rng.gen_range(13_000..16_000),
+            zipf_exponent: rng.gen_range(1.0..1.1),
+            words_min: 70_000,
+            words_max: 90_000,
+        }
+    }
+}
+
 /// The eight `pg-*.txt` files of one seed.
 pub fn generate(rng: &mut impl Rng) -> Vec<File> {
     let shape = Shape::draw(rng);
+    generate_shaped(rng, &shape)
+}
+
+/// The eight `pg-*.txt` files of a given shape.
+pub fn generate_shaped(rng: &mut impl Rng, shape: &Shape) -> Vec<File> {
     let vocabulary = vocabulary(rng, shape.vocabulary);
     let ranks: Vec<f64> = (0..vocabulary.len())
         .map(|rank| 1.0 / ((rank + 1) as f64).powf(shape.zipf_exponent))
