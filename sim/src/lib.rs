@@ -77,6 +77,7 @@ compile_error!(
      environment variable replaces those flags: unset it."
 );
 
+pub mod budget;
 pub mod fault;
 pub mod fs;
 pub mod inspect;
@@ -98,6 +99,6 @@ pub use madsim::{task, time};
 pub use persister::Persister;
 pub use runner::{run, RunOptions, RunResult, Verdict};
 pub use scenario::{
-    intern, Body, BodyFuture, Failure, FailureKind, Result, Scenario, Summary, DEFAULT_SEED,
-    DEFAULT_TIME_LIMIT,
+    intern, Body, BodyFuture, Failure, FailureKind, Result, Scenario, SuiteBudget, Summary,
+    DEFAULT_SEED, DEFAULT_TIME_LIMIT,
 };

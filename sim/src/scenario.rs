@@ -32,6 +32,19 @@ pub struct Scenario {
     /// check that a suite has teeth). `all` leaves it out, and the test
     /// harness requires it to fail on some seed.
     pub must_fail: bool,
+    /// The suite this scenario counts towards, and that suite's virtual-time
+    /// budget per seed (see [`crate::budget`]).
+    pub suite_budget: Option<SuiteBudget>,
+}
+
+/// A whole suite's virtual-time limit per seed: the course fails a Raft
+/// whose tests together take more than 600 s, whatever each one takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SuiteBudget {
+    /// The suite's name (a registration prefix, `raft`).
+    pub suite: &'static str,
+    /// The most the suite's scenarios may take together, on one seed.
+    pub total: Duration,
 }
 
 impl Scenario {
@@ -50,7 +63,20 @@ impl Scenario {
             default_seed: DEFAULT_SEED,
             body,
             must_fail: false,
+            suite_budget: None,
         }
+    }
+
+    /// Counts this scenario towards `suite`'s budget of `total` virtual
+    /// time per seed.
+    pub fn suite_budget(mut self, suite: &'static str, total: Duration) -> Self {
+        assert!(
+            !total.is_zero(),
+            "{}: a zero suite budget can never pass",
+            self.name
+        );
+        self.suite_budget = Some(SuiteBudget { suite, total });
+        self
     }
 
     /// Marks a scenario with a planted bug (see [`Scenario::must_fail`]).

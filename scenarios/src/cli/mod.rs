@@ -106,6 +106,40 @@ fn binary_command(exe: &std::path::Path, package: Option<&str>) -> String {
     format!("cargo run --release{package} {target} {name} --")
 }
 
+/// Prints each whole suite's budget verdict (the course's 600 s for all of
+/// Raft's tests on one seed); true if some seed went over.
+pub(crate) fn print_budgets(budgets: &sim::budget::Budgets) -> bool {
+    let mut over = false;
+    for s in budgets.summary() {
+        let worst = format!(
+            "costliest seed {} at {:.3}s",
+            s.worst.seed,
+            s.worst.total.as_secs_f64()
+        );
+        if s.over_count == 0 {
+            println!(
+                "suite budget {}: {} within {}s of virtual time per seed; {worst}",
+                s.suite,
+                summary::runs(s.seeds).replace("run", "seed"),
+                s.budget.as_secs()
+            );
+        } else {
+            over = true;
+            let named: Vec<String> = s.over.iter().map(u64::to_string).collect();
+            println!(
+                "OVER BUDGET suite {}: {} of {} over {}s of virtual time per seed (seeds {}{}); {worst}",
+                s.suite,
+                s.over_count,
+                summary::runs(s.seeds).replace("run", "seed"),
+                s.budget.as_secs(),
+                named.join(", "),
+                if s.over_count > s.over.len() as u64 { ", ..." } else { "" }
+            );
+        }
+    }
+    over
+}
+
 /// How the commands `dst` prints start (see [`main_with`]).
 pub(crate) fn dst_command() -> String {
     sim::report::invocation()

@@ -73,8 +73,14 @@ pub fn run(args: RunArgs) -> Result<i32, UsageError> {
         ..RunOptions::default()
     };
     let mut failed = false;
+    // A run cut short by --until says nothing of a suite's total.
+    let mut budgets = sim::budget::Budgets::new(
+        if args.until.is_some() { &[] } else { &scenarios[..] },
+        &crate::all(),
+    );
     for scenario in &scenarios {
         let result = sim::run(scenario, seed, &options);
+        budgets.add(scenario, seed, result.virtual_time);
         print_result(&args, &result);
         if let Some(path) = &args.record {
             let recorded = Plan {
@@ -106,6 +112,7 @@ pub fn run(args: RunArgs) -> Result<i32, UsageError> {
         // at T consistent?".
         failed |= result.failed() || !result.failing_probes.is_empty();
     }
+    failed |= super::print_budgets(&budgets);
     Ok(if failed { 1 } else { 0 })
 }
 

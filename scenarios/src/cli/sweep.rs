@@ -8,7 +8,7 @@
 //! fault kind), and a last line `sweep: R runs, P passed, F failed, wall=Ws,
 //! virtual=Vs`. `--rerun` runs again just the failing runs a summary lists.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use sim::budget::Budgets;
 use sim::{fault, report, RunOptions, RunResult, Scenario};
 
 use super::shard::Shard;
@@ -89,7 +90,7 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
         .flat_map(move |seed| (0..per_seed).map(move |i| (i, seed)));
     let total = u64::try_from(seeds.len() as u128 * per_seed as u128).unwrap_or(u64::MAX);
     let started = Instant::now();
-    let (tally, slow) = run_all(&scenarios, work, total, jobs, args.until_fail);
+    let (tally, slow, budgets) = run_all(&scenarios, work, total, jobs, args.until_fail);
     let complete = tally.runs == total;
     let summary = tally.finish(
         Header {
@@ -106,6 +107,7 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
         started.elapsed(),
     );
     summary::print_findings(&summary);
+    let over_budget = super::print_budgets(&budgets);
     print_slow_runs(&slow);
     println!(
         "sweep: {}, {} passed, {} failed, wall={:.3}s, virtual={:.3}s",
@@ -118,7 +120,11 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
     if let Some(path) = &args.json {
         summary.write("--json", path)?;
     }
-    Ok(if summary.failed > 0 { 1 } else { 0 })
+    Ok(if summary.failed > 0 || over_budget {
+        1
+    } else {
+        0
+    })
 }
 
 /// Runs again each failing run a summary lists: to check a fix, or that a
@@ -162,7 +168,7 @@ fn rerun(args: &SweepArgs, file: &std::path::Path, jobs: usize) -> Result<i32, U
         .collect();
     let total = work.len() as u64;
     let started = Instant::now();
-    let (tally, _) = run_all(&scenarios, work.into_iter(), total, jobs, args.until_fail);
+    let (tally, _, _) = run_all(&scenarios, work.into_iter(), total, jobs, args.until_fail);
     let complete = tally.runs == total;
     let summary = tally.finish(
         Header {
@@ -213,13 +219,15 @@ fn run_all(
     total: u64,
     jobs: usize,
     until_fail: bool,
-) -> (Tally, SlowRuns) {
+) -> (Tally, SlowRuns, Budgets) {
     let work = Mutex::new(work);
     let stop = AtomicBool::new(false);
     let (sender, receiver) = mpsc::channel::<RunResult>();
     let progress = progress_bar(total);
     let mut tally = Tally::default();
     let mut slow = SlowRuns::default();
+    let mut budgets = Budgets::new(scenarios, &crate::all());
+    let by_name: BTreeMap<&str, &Scenario> = scenarios.iter().map(|s| (s.name, s)).collect();
     let threads = u64::try_from(jobs).unwrap_or(u64::MAX).min(total.max(1));
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -257,6 +265,9 @@ fn run_all(
                 result.wall,
                 result.virtual_time,
             );
+            if let Some(&scenario) = by_name.get(result.scenario) {
+                budgets.add(scenario, result.seed, result.virtual_time);
+            }
             tally.add_run(
                 result.scenario,
                 result.seed,
@@ -282,7 +293,7 @@ fn run_all(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    (tally, slow)
+    (tally, slow, budgets)
 }
 
 fn progress_bar(total: u64) -> Option<ProgressBar> {

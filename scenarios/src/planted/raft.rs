@@ -94,3 +94,38 @@ impl raft_api::Raft for MisnumberedNonCommand {
         raft_api::Raft::kill(&self.0)
     }
 }
+
+/// A correct Raft that is slow to start: a peer made from an empty
+/// Persister (a fresh server, not a restart) first spends 9 s of virtual
+/// time before it serves. Each test still passes within its 120 s, but the
+/// suite's tests together take far more than the course's 600 s.
+pub struct SlowToStart(raft::Raft);
+
+/// How long a fresh [`SlowToStart`] peer waits before it starts.
+const SLOW_START: std::time::Duration = std::time::Duration::from_secs(9);
+
+impl raft_api::Raft for SlowToStart {
+    async fn make(
+        peers: Vec<raft_api::ClientEnd>,
+        me: usize,
+        persister: raft_api::Persister,
+        apply_ch: raft_api::UnboundedSender<raft_api::ApplyMsg>,
+    ) -> Self {
+        if persister.raft_state_size() == 0 {
+            madsim::time::sleep(SLOW_START).await;
+        }
+        SlowToStart(<raft::Raft as raft_api::Raft>::make(peers, me, persister, apply_ch).await)
+    }
+
+    fn start(&self, command: Vec<u8>) -> (LogIndex, Term, bool) {
+        raft_api::Raft::start(&self.0, command)
+    }
+
+    fn state(&self) -> (Term, bool) {
+        raft_api::Raft::state(&self.0)
+    }
+
+    fn kill(&self) {
+        raft_api::Raft::kill(&self.0)
+    }
+}

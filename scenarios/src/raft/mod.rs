@@ -33,6 +33,10 @@ use std::time::Duration;
 use raft_api::Raft;
 use sim::Scenario;
 
+/// The course's limit on the whole suite: the 19 tests together, 600 s
+/// (the swarm scenarios are ours and do not count).
+const SUITE_BUDGET: Duration = Duration::from_secs(600);
+
 /// config.go's checkTimeout: 120 seconds per test.
 const TIME_LIMIT: Duration = Duration::from_secs(120);
 
@@ -101,12 +105,18 @@ pub fn suite<R: Raft>(prefix: &str) -> Vec<Scenario> {
             Box::pin(churn::unreliable_churn::<R>())
         }),
     ];
-    tests
+    let suite = sim::intern(prefix.to_string());
+    let course_tests = tests.into_iter().map(move |(name, body)| {
+        let name = sim::intern(format!("{prefix}/{name}"));
+        Scenario::new(name, body)
+            .time_limit(TIME_LIMIT)
+            .suite_budget(suite, SUITE_BUDGET)
+    });
+    let swarm = swarm::scenarios::<R>()
         .into_iter()
-        .chain(swarm::scenarios::<R>())
-        .map(|(name, body)| {
+        .map(move |(name, body)| {
             let name = sim::intern(format!("{prefix}/{name}"));
             Scenario::new(name, body).time_limit(TIME_LIMIT)
-        })
-        .collect()
+        });
+    course_tests.chain(swarm).collect()
 }

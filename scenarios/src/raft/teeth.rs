@@ -8,7 +8,7 @@ use sim::{RunOptions, Scenario};
 
 use super::{agreement, figure8};
 use crate::planted::raft::{
-    CommitPreviousTermByCounting, KeepConflictingEntries, MisnumberedNonCommand,
+    CommitPreviousTermByCounting, KeepConflictingEntries, MisnumberedNonCommand, SlowToStart,
 };
 
 /// The first seed in `seeds` on which `scenario` fails, with the message.
@@ -73,4 +73,25 @@ fn a_misnumbered_non_command_message_is_caught() {
         Box::pin(agreement::basic_agree::<MisnumberedNonCommand>())
     });
     assert_caught_by_safety_check(&scenario, 0..1);
+}
+
+/// The course's 600 s for the whole suite: a Raft slow to start passes
+/// every test within its own 120 s (its first seed's runs all pass), but
+/// the suite's total on that seed is over budget, and the budget says so.
+#[test]
+fn a_raft_slow_to_start_passes_each_test_but_not_the_suite_budget() {
+    let suite: Vec<Scenario> = super::suite::<SlowToStart>("slow")
+        .into_iter()
+        .filter(|s| s.suite_budget.is_some())
+        .collect();
+    assert_eq!(suite.len(), 19, "the course's 19 tests count");
+    let mut budgets = sim::budget::Budgets::new(&suite, &suite);
+    let mut judged = None;
+    for scenario in &suite {
+        let result = sim::run(scenario, 0, &RunOptions::default());
+        assert!(result.passed(), "{}", sim::report::result_line(&result));
+        judged = judged.or(budgets.add(scenario, 0, result.virtual_time));
+    }
+    let total = judged.expect("every test ran on seed 0");
+    assert!(total.over(), "{total:?}");
 }
