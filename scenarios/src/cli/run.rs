@@ -75,7 +75,11 @@ pub fn run(args: RunArgs) -> Result<i32, UsageError> {
     let mut failed = false;
     // A run cut short by --until says nothing of a suite's total.
     let mut budgets = sim::budget::Budgets::new(
-        if args.until.is_some() { &[] } else { &scenarios[..] },
+        if args.until.is_some() {
+            &[]
+        } else {
+            &scenarios[..]
+        },
         &crate::all(),
     );
     for scenario in &scenarios {

@@ -10,7 +10,8 @@ use mapreduce::MapReduce;
 use sim::{FailureKind, RunOptions, Scenario};
 
 use crate::planted::mapreduce::{
-    DoneWhenAllIssued, ExitWhenIdle, InPlaceWrites, NeverReissue, PartitionByFile, ReissueTooEarly,
+    BoundedBuckets, DoneWhenAllIssued, ExitWhenIdle, InPlaceWrites, NeverReissue, PartitionByFile,
+    ReissueTooEarly,
 };
 
 /// Step `step` of the suite for `M`, registered under `planted/<bug>`.
@@ -95,4 +96,22 @@ fn early_exit_catches_a_coordinator_done_too_soon() {
     let (_, kind, message) = first_failure(&scenario, 0..3);
     assert_eq!(kind, FailureKind::Check, "{message}");
     assert!(message.contains("exited first"), "{message}");
+}
+
+/// A worker whose intermediate files hold at most a fixed number of pairs
+/// passes every step on the small generated inputs, and loses words at the
+/// course's scale: only `crash_course_scale` catches it.
+#[test]
+fn only_the_course_scale_catches_a_bug_that_needs_size() {
+    for small in ["wc", "crash"] {
+        let scenario = step::<BoundedBuckets>("bounded_buckets", small);
+        for seed in 0..3 {
+            let result = sim::run(&scenario, seed, &RunOptions::default());
+            assert!(result.passed(), "{}", sim::report::result_line(&result));
+        }
+    }
+    let scenario = step::<BoundedBuckets>("bounded_buckets", "crash_course_scale");
+    let (seed, kind, message) = first_failure(&scenario, 0..1);
+    assert_eq!((seed, kind), (0, FailureKind::Check), "{message}");
+    assert!(message.contains("output differs"), "{message}");
 }

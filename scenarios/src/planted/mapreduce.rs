@@ -105,6 +105,7 @@ impl MapReduce for DoneWhenAllIssued {
 const IN_PLACE_WRITES: u8 = 1;
 const PARTITION_BY_FILE: u8 = 2;
 const EXIT_WHEN_IDLE: u8 = 3;
+const BOUNDED_BUCKETS: u8 = 4;
 
 /// The lab's coordinator with a worker that writes its files in place: no
 /// temporary file, no sync, no rename. A crash later loses what it
@@ -116,6 +117,15 @@ pub type PartitionByFile = FlawedWorker<PARTITION_BY_FILE>;
 /// ... with a worker that exits when the coordinator has nothing to hand
 /// out right now, although tasks still run and may need re-execution.
 pub type ExitWhenIdle = FlawedWorker<EXIT_WHEN_IDLE>;
+
+/// ... with a worker that keeps at most [`BUCKET_CAPACITY`] pairs per
+/// intermediate file, a fixed buffer that the small inputs never fill: a
+/// bug that shows only at the course's scale.
+pub type BoundedBuckets = FlawedWorker<BOUNDED_BUCKETS>;
+
+/// [`BoundedBuckets`]' buffer: the small inputs' maps (at most 5,000 words
+/// over 10 buckets) never reach it, a course-sized book's (80,000) does.
+const BUCKET_CAPACITY: usize = 4096;
 
 /// The lab's coordinator and a copy of the lab's worker (without the
 /// `dst mr` task faults) with bug `FLAW`.
@@ -159,13 +169,18 @@ async fn flawed_worker<const FLAW: u8>(app: Arc<dyn App>, effects: Arc<dyn Effec
                 let bytes = fs::read(&file).await.expect("inputs are in place");
                 let contents = decode_input(&bytes);
                 let pairs = app.map(&*effects, &file, &contents).await;
-                let buckets = if FLAW == PARTITION_BY_FILE {
+                let mut buckets = if FLAW == PARTITION_BY_FILE {
                     let mut buckets = vec![Vec::new(); n_reduce];
                     buckets[partition(&file, n_reduce)] = pairs; // BUG: not by key
                     buckets
                 } else {
                     partition_pairs(pairs, n_reduce)
                 };
+                if FLAW == BOUNDED_BUCKETS {
+                    for bucket in &mut buckets {
+                        bucket.truncate(BUCKET_CAPACITY); // BUG: the rest is lost
+                    }
+                }
                 for (reduce, bucket) in buckets.iter().enumerate() {
                     let name = intermediate_name(task, reduce);
                     publish::<FLAW>(pid, &name, &encode(bucket)).await;
