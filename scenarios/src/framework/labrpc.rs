@@ -426,9 +426,12 @@ async fn reply_after_cut() -> sim::Result {
     }
     let fraction = f64::from(delivered) / f64::from(CALLS);
     let expected = 0.9 * 0.9 / 27.0;
-    // Four standard deviations of the binomial count: a correct model fails
-    // this on about one seed in 16,000.
-    let tolerance = 4.0 * (expected * (1.0 - expected) / f64::from(CALLS)).sqrt();
+    // The count spreads wider than a binomial's (a standard deviation of
+    // about 10.5 calls over seeds 300..400, not 7.6; seed 348 delivered 96),
+    // so the tolerance is six binomial deviations, 0.7% to 5.3%: about 4.3
+    // of the observed ones, while the old rule (80%) and a rule that drops
+    // every reply (0%) stay far outside.
+    let tolerance = 6.0 * (expected * (1.0 - expected) / f64::from(CALLS)).sqrt();
     ensure!(
         (fraction - expected).abs() <= tolerance,
         "{delivered} of {CALLS} replies delivered after a cut 0.5 ms into the call \
