@@ -249,3 +249,21 @@ fn this_target_invocation(dst: Option<String>) -> report::Invocation {
     }
     report::Invocation { cargo_test, dst }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_corpus_line_belongs_to_the_system_its_file_names() {
+        let line = |origin: &str| CorpusEntry {
+            scenario: "raft/4b/figure8".to_string(),
+            seed: 1,
+            note: String::new(),
+            origin: origin.to_string(),
+        };
+        assert_eq!(corpus_system(&line("/w/seeds/raft.seeds:3")), "raft");
+        assert_eq!(corpus_system(&line("C:/w/seeds/bank.seeds:12")), "bank");
+        assert_ne!(corpus_system(&line("/w/seeds/raft.seeds:3")), "sim");
+    }
+}
