@@ -46,6 +46,8 @@ fn assert_caught(scenario: &Scenario, seeds: std::ops::Range<u64>, needed: &[&st
         "raft safety violation",
         "apply error",
         "committed values do not match",
+        // The consistency probe, after the swarm's safety phase.
+        "committed entries survive",
     ]
     .iter()
     .any(|sign| message.contains(sign));

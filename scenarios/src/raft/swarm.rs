@@ -232,8 +232,10 @@ fn set_opt_in_faults(mix: &Mix, on: bool) {
 /// drawn), a group cut off one way (if drawn), or heal.
 fn new_partition_shape<R: Raft>(cfg: &Config<R>, names: &[String], mix: &Mix, rng: &mut impl Rng) {
     let n = names.len();
-    let shapes = if mix.one_way { 4 } else { 3 };
-    let shapes = shapes + usize::from(mix.one_way_groups);
+    // i32, as before the one-way groups existed: the type decides which
+    // random numbers `gen_range` draws, and so every seed's shapes.
+    let shapes: i32 = if mix.one_way { 4 } else { 3 };
+    let shapes = shapes + i32::from(mix.one_way_groups);
     match rng.gen_range(0..shapes) {
         0 => cfg.disconnect(rng.gen_range(0..n)),
         1 => {
