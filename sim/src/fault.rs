@@ -10,7 +10,9 @@
 //! after a code change it still injects the same faults at the same points.
 //!
 //! Fault points today: `drop_request`, `drop_reply`, `long_reorder` (RPC),
-//! `crash` (node::crash), `isolate`, `cut_link`, `partition` (net).
+//! `crash` (node::crash), `isolate`, `cut_link`, `partition` (net); opt-in
+//! (a scenario turns them on): `duplicate_request`, `reorder_request`,
+//! `slow_node`, `one_way_partition` (net) and `crash_point` (crash points).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,7 +66,7 @@ thread_local! {
 }
 
 /// Every kind of fault point, as plans and coverage name them.
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 12] = [
     "drop_request",
     "drop_reply",
     "long_reorder",
@@ -72,6 +74,11 @@ pub const KINDS: [&str; 7] = [
     "isolate",
     "cut_link",
     "partition",
+    "duplicate_request",
+    "reorder_request",
+    "slow_node",
+    "one_way_partition",
+    "crash_point",
 ];
 
 /// Decides one fault point: whether the fault `kind` happens, given the

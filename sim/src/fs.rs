@@ -150,9 +150,11 @@ impl File {
         Ok(())
     }
 
-    /// Makes everything written so far durable.
+    /// Makes everything written so far durable. Its crash point,
+    /// `fs.sync.before`, is a file written but not yet durable.
     pub async fn sync_all(&mut self) -> io::Result<()> {
         yield_point().await;
+        crate::crash_point("fs.sync.before");
         let fs = fs();
         let mut files = fs.files.lock().unwrap();
         let entry = files
@@ -191,11 +193,14 @@ pub async fn read(path: &str) -> io::Result<Vec<u8>> {
         .ok_or_else(|| not_found(path))
 }
 
-/// Atomically renames `from` to `to`, replacing `to` if it exists.
+/// Atomically renames `from` to `to`, replacing `to` if it exists. Its
+/// crash point, `fs.rename.before`, is a file complete under its temporary
+/// name but not yet in place.
 pub async fn rename(from: &str, to: &str) -> io::Result<()> {
     check_path(from)?;
     check_path(to)?;
     yield_point().await;
+    crate::crash_point("fs.rename.before");
     let fs = fs();
     let mut files = fs.files.lock().unwrap();
     let entry = files.remove(from).ok_or_else(|| not_found(from))?;

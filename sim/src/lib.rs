@@ -14,8 +14,13 @@
 //!   run drops every node's leftover tasks when its body ends.
 //! - **Network** ([`net`]): fault verbs `isolate`/`rejoin` (6.824 config's
 //!   disconnect/connect), `disable_link`/`enable_link`, `partition`/`heal`,
-//!   `set_reliable`, `set_long_reordering`, `set_long_delays`; counters
-//!   `rpc_count`, `total_rpcs`, `total_bytes`.
+//!   `set_reliable`, `set_long_reordering`, `set_long_delays`; opt-in
+//!   faults beyond labrpc's: `set_duplicates`, `set_request_reordering`,
+//!   `slow_down`/`speed_up`, `partition_one_way`; counters `rpc_count`,
+//!   `total_rpcs`, `total_bytes`.
+//! - **Crash points** ([`crash_point`]): durability points (Persister saves,
+//!   fs sync and rename, or a system's own) that, once a scenario arms
+//!   them, crash the node right there as seeded decisions.
 //! - **RPC** ([`rpc`]): labrpc semantics; [`rpc::Server`] with typed methods,
 //!   [`rpc::ClientEnd::call`] with bincode messages.
 //! - **Persister** ([`Persister`]): 6.824's, with `copy` for restarts, and
@@ -85,6 +90,7 @@ compile_error!(
 extern crate self as sim;
 
 pub mod budget;
+pub mod crash_point;
 #[cfg(feature = "dst")]
 pub mod dst;
 pub mod fault;
@@ -105,6 +111,7 @@ pub mod snapshot;
 pub mod trace;
 pub mod work;
 
+pub use crash_point::crash_point;
 pub use madsim::{task, time};
 pub use persister::Persister;
 pub use runner::{run, RunOptions, RunResult, Verdict};

@@ -21,6 +21,10 @@ use madsim::plugin::{self, Simulator};
 use madsim::rand::GlobalRng;
 use madsim::time::TimeHandle;
 
+/// The opt-in faults beyond labrpc's (duplicates, request reordering, slow
+/// nodes), decided where a call is made: see `rpc/faults.rs`.
+pub use crate::rpc::{set_duplicates, set_request_reordering, slow_down, speed_up, speed_up_all};
+
 /// Network settings and counters of one run (a madsim plugin).
 pub struct Network {
     pub(crate) state: Mutex<NetState>,
@@ -206,6 +210,27 @@ pub fn partition(groups: &[&[&str]]) {
                             }
                         }
                     }
+                }
+            }
+        })
+    });
+}
+
+/// Cuts every link from a node of `from` to a node of `to`, one way only:
+/// `to`'s requests still reach `from` (and their replies come back), so
+/// `from` hears its peers but cannot reach them.
+pub fn partition_one_way(from: &[&str], to: &[&str]) {
+    let (sources, targets) = (from.join(","), to.join(","));
+    if !crate::fault::decide("one_way_partition", true) {
+        tracing::info!(target: "sim::net", from = %sources, to = %targets, "one-way partition skipped by the fault plan");
+        return;
+    }
+    tracing::info!(target: "sim::net", from = %sources, to = %targets, "one-way partition");
+    with_state(|s| {
+        s.change_reachability(|s| {
+            for x in from {
+                for y in to {
+                    s.cut_links.insert((x.to_string(), y.to_string()));
                 }
             }
         })

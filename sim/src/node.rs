@@ -31,6 +31,10 @@ struct NodeEntry {
     ip: IpAddr,
     alive: bool,
     generation: u64,
+    /// Crashed at a crash point: madsim will restart this madsim node on
+    /// its own a few seconds later (see [`crash_here`]), so the next
+    /// restart moves the name to a fresh madsim node instead.
+    retired: bool,
 }
 
 #[derive(Default)]
@@ -38,6 +42,9 @@ struct Registry {
     by_name: BTreeMap<String, NodeEntry>,
     // Only ever looked up, never iterated, so its order cannot leak.
     name_of: HashMap<NodeId, String>,
+    /// Addresses handed to retired madsim nodes, so that their own address
+    /// can go to the fresh node that takes over their name.
+    retired_count: u32,
 }
 
 /// The node registry of one run (a madsim plugin: one per runtime).
@@ -85,8 +92,7 @@ pub fn create(name: &str) -> IpAddr {
     let n = registry.by_name.len() as u32 + 1;
     assert!(n < 250 * 250, "sim::node: too many nodes");
     let ip = IpAddr::V4(Ipv4Addr::new(10, 0, (n / 250) as u8, (n % 250) as u8));
-    let handle = Handle::current().create_node().name(name).ip(ip).build();
-    let id = handle.id();
+    let id = build_node(name, ip);
     registry.name_of.insert(id, name.to_string());
     registry.by_name.insert(
         name.to_string(),
@@ -95,11 +101,24 @@ pub fn create(name: &str) -> IpAddr {
             ip,
             alive: true,
             generation: 0,
+            retired: false,
         },
     );
     drop(registry);
     tracing::info!(target: "sim::node", node = name, %ip, "create");
     ip
+}
+
+/// A madsim node named `name` at `ip`. A task of it that unwinds with
+/// [`crash_here`]'s message kills the node instead of the whole run.
+fn build_node(name: &str, ip: IpAddr) -> NodeId {
+    Handle::current()
+        .create_node()
+        .name(name)
+        .ip(ip)
+        .restart_on_panic_matching(CRASH_POINT_MESSAGE)
+        .build()
+        .id()
 }
 
 /// Spawns a task on the current node (for the harness: madsim's main task)
@@ -224,6 +243,26 @@ pub fn restart(name: &str) {
     e.alive = true;
     e.generation += 1;
     let id = e.id;
+    if std::mem::replace(&mut e.retired, false) {
+        let ip = e.ip;
+        registry.retired_count += 1;
+        let spare = registry.retired_count;
+        // The retired madsim node gives up its address, which a fresh node
+        // takes with the name.
+        let spare_ip = IpAddr::V4(Ipv4Addr::new(
+            10,
+            255,
+            (spare / 250) as u8,
+            (spare % 250) as u8,
+        ));
+        madsim::net::NetSim::current().set_ip(id, spare_ip);
+        let fresh = build_node(name, ip);
+        registry.name_of.insert(fresh, name.to_string());
+        registry.by_name.get_mut(name).expect("looked up above").id = fresh;
+        drop(registry);
+        tracing::info!(target: "sim::node", node = name, "restart");
+        return;
+    }
     drop(registry);
     let handle = Handle::current();
     // madsim's `restart` drops the old incarnation's tasks but runs the
@@ -234,6 +273,34 @@ pub fn restart(name: &str) {
     }
     handle.restart(id);
     tracing::info!(target: "sim::node", node = name, "restart");
+}
+
+/// What a task unwinds with when its node crashes at a crash point; madsim
+/// kills a node whose task panics with it (and, a few seconds later,
+/// restarts that madsim node empty: harmless, see [`NodeEntry::retired`]).
+pub(crate) const CRASH_POINT_MESSAGE: &str = "sim: the node crashed at a crash point";
+
+/// Crashes the calling task's node `name` right here: marks it down, loses
+/// its unsynced writes and closes its sockets (madsim's `kill`), then
+/// unwinds the calling task, so that nothing after the crash point runs on
+/// the node. `resume_unwind` bypasses the panic hook: no panic is recorded.
+pub(crate) fn crash_here(name: &str, point: &str, fault: &crate::fault::FaultId) -> ! {
+    let id = {
+        let nodes = nodes();
+        let mut registry = nodes.registry.lock().unwrap();
+        let e = registry
+            .by_name
+            .get_mut(name)
+            .unwrap_or_else(|| panic!("sim::node: no node named {name:?}"));
+        assert!(e.alive, "sim::node: a crash point on crashed node {name:?}");
+        e.alive = false;
+        e.generation += 1;
+        e.retired = true;
+        e.id
+    };
+    tracing::info!(target: "sim::node", node = name, point, fault = %fault, "crash at point");
+    Handle::current().kill(id);
+    std::panic::resume_unwind(Box::new(CRASH_POINT_MESSAGE.to_string()))
 }
 
 /// Whether node `name` is up.

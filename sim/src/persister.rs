@@ -5,8 +5,14 @@
 //! As in 6.824's config, a restart hands the new server a *copy*
 //! (`Persister::copy`), so that anything the old incarnation might still do to
 //! its own handle cannot reach the new one.
+//!
+//! Every save is surrounded by the crash points `persist.before` and
+//! `persist.after` ([`crate::crash_point`]), outside the lock: a node that
+//! crashes there leaves the persister usable for its next incarnation.
 
 use std::sync::{Arc, Mutex};
+
+use crate::crash_point::crash_point;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Persisted {
@@ -37,14 +43,24 @@ impl Persister {
     }
 
     pub fn save_raft_state(&self, state: Vec<u8>) {
+        crash_point("persist.before");
         self.inner.lock().unwrap().raft_state = vec![state.into()];
+        crash_point("persist.after");
     }
 
     /// Saves the state whose bytes are these pieces, concatenated. The
     /// pieces are kept as they are: a caller may hand the same pieces to
     /// every save and copy only what changed.
     pub fn save_raft_state_pieces(&self, pieces: Vec<Arc<[u8]>>) {
+        crash_point("persist.before");
         self.inner.lock().unwrap().raft_state = pieces;
+        crash_point("persist.after");
+    }
+
+    /// The saved state as the pieces it was saved in (cheap: the pieces
+    /// are shared, not copied).
+    pub fn read_raft_state_pieces(&self) -> Vec<Arc<[u8]>> {
+        self.inner.lock().unwrap().raft_state.clone()
     }
 
     pub fn read_raft_state(&self) -> Vec<u8> {
@@ -58,9 +74,13 @@ impl Persister {
 
     /// Saves both in one atomic step, so a crash never separates them.
     pub fn save_state_and_snapshot(&self, state: Vec<u8>, snapshot: Vec<u8>) {
-        let mut inner = self.inner.lock().unwrap();
-        inner.raft_state = vec![state.into()];
-        inner.snapshot = snapshot;
+        crash_point("persist.before");
+        {
+            let mut inner = self.inner.lock().unwrap();
+            inner.raft_state = vec![state.into()];
+            inner.snapshot = snapshot;
+        }
+        crash_point("persist.after");
     }
 
     pub fn read_snapshot(&self) -> Vec<u8> {

@@ -48,6 +48,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{fault, net, node};
 
+mod faults;
+pub(crate) use faults::NetFaults;
+pub use faults::{set_duplicates, set_request_reordering, slow_down, speed_up, speed_up_all};
+
 /// The port every node's RPC server listens on.
 pub const RPC_PORT: u16 = 7000;
 const TAG_REQUEST: u64 = 1;
@@ -189,6 +193,8 @@ impl ClientEnd {
                 return Err(RpcError::RequestDropped);
             }
         }
+        faults::before_request(&from, to, rpc).await;
+        faults::maybe_duplicate(&from, to, rpc, method, &args);
         let generation = server_generation.expect("reachable implies a live server");
         let reply = match self.exchange(&from, method, args, generation).await {
             Ok(reply) => reply,
@@ -212,6 +218,7 @@ impl ClientEnd {
                 sleep_ms(ms).await;
             }
         }
+        faults::before_reply(&from, to).await;
         net::count_reply(reply.len());
         tracing::debug!(target: "sim::rpc", to, rpc, "reply");
         Ok(reply)

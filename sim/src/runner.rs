@@ -19,7 +19,7 @@ use madsim::runtime::Runtime;
 use crate::fault::{self, FaultId, Fired};
 use crate::scenario::{Failure, FailureKind, Scenario, Summary};
 use crate::trace::{self, Trace, WALL_CLOCK_MESSAGE};
-use crate::{fs, inspect, net, node, work};
+use crate::{crash_point, fs, inspect, net, node, rpc, work};
 use std::collections::BTreeMap;
 
 /// How a run is made.
@@ -219,6 +219,8 @@ pub fn runtime(seed: u64, time_limit: Duration) -> Runtime {
     runtime.add_simulator::<node::Nodes>();
     runtime.add_simulator::<net::Network>();
     runtime.add_simulator::<fs::SharedFs>();
+    runtime.add_simulator::<rpc::NetFaults>();
+    runtime.add_simulator::<crash_point::CrashPoints>();
     runtime.set_time_limit(time_limit);
     runtime
 }

@@ -129,3 +129,117 @@ impl raft_api::Raft for SlowToStart {
         raft_api::Raft::kill(&self.0)
     }
 }
+
+/// A follower that, on every AppendEntries whose prevLogIndex matches,
+/// deletes everything after prevLogIndex and appends the request's entries
+/// (Figure 2 deletes only from the first conflicting entry). Harmless while
+/// requests arrive in order; a stale request delivered late (a duplicate,
+/// or one overtaken by a newer one) deletes entries the follower already
+/// acknowledged, perhaps committed ones.
+pub type TruncateOnAnyAppend = raft::Raft<TruncateAlways>;
+
+/// The rules of [`TruncateOnAnyAppend`].
+pub struct TruncateAlways;
+
+impl Rules for TruncateAlways {
+    fn merge_entries(
+        log: &mut Log,
+        _commit_index: LogIndex,
+        prev_log_index: LogIndex,
+        entries: &[Entry],
+    ) -> bool {
+        if log.last_index() > prev_log_index {
+            log.truncate_from(prev_log_index + 1);
+        }
+        for entry in entries {
+            log.append(entry.clone());
+        }
+        true
+    }
+}
+
+/// This repository's Raft behind a cache that it saves into; a flusher
+/// copies each new state to the real Persister within a millisecond, and
+/// copies it the wrong way: it first clears what was saved, then writes the
+/// new state (a file truncated, then rewritten, in place). A crash between
+/// the two saves loses everything the server ever promised: its term, its
+/// vote, every entry it acknowledged. Nothing but a crash point can fall
+/// between two saves made in one step; a crash at a random instant loses
+/// at most the last millisecond's change.
+pub struct WriteBehind(raft::Raft);
+
+/// How long a [`WriteBehind`] save waits in the cache.
+const WRITE_BEHIND: std::time::Duration = std::time::Duration::from_millis(1);
+
+impl raft_api::Raft for WriteBehind {
+    async fn make(
+        peers: Vec<raft_api::ClientEnd>,
+        me: usize,
+        persister: raft_api::Persister,
+        apply_ch: raft_api::UnboundedSender<raft_api::ApplyMsg>,
+    ) -> Self {
+        let cache = persister.copy();
+        let inner = <raft::Raft as raft_api::Raft>::make(peers, me, cache.clone(), apply_ch).await;
+        // On this node, like the peer's own tasks: a crash stops it.
+        madsim::task::spawn(async move {
+            let mut flushed = cache.read_raft_state_pieces();
+            loop {
+                madsim::time::sleep(WRITE_BEHIND).await;
+                let cached = cache.read_raft_state_pieces();
+                let same = cached.len() == flushed.len()
+                    && cached
+                        .iter()
+                        .zip(&flushed)
+                        .all(|(a, b)| std::sync::Arc::ptr_eq(a, b));
+                if !same {
+                    persister.save_raft_state(Vec::new());
+                    persister.save_raft_state_pieces(cached.clone());
+                    flushed = cached;
+                }
+            }
+        });
+        WriteBehind(inner)
+    }
+
+    fn start(&self, command: Vec<u8>) -> (LogIndex, Term, bool) {
+        raft_api::Raft::start(&self.0, command)
+    }
+
+    fn state(&self) -> (Term, bool) {
+        raft_api::Raft::state(&self.0)
+    }
+
+    fn kill(&self) {
+        raft_api::Raft::kill(&self.0)
+    }
+}
+
+/// The planted bugs that only the faults beyond labrpc's and the crash
+/// points expose, each with the scenarios that must catch it (its swarm,
+/// named under its own prefix): for seeds-to-catch measurements (`dst
+/// bench`) and the teeth tests (`raft/fault_teeth.rs`).
+///
+/// - `truncate_on_any_append` ([`TruncateOnAnyAppend`]): needs a stale
+///   AppendEntries delivered late (`duplicate_request`, `reorder_request`);
+/// - `write_behind` ([`WriteBehind`]): needs a crash between a state change
+///   and its save (`crash_point`).
+pub fn needing_new_faults() -> Vec<(&'static str, Vec<sim::Scenario>)> {
+    let swarm_of = |suite: Vec<sim::Scenario>| -> Vec<sim::Scenario> {
+        suite
+            .into_iter()
+            .filter(|s| s.name.contains("/swarm/"))
+            .collect()
+    };
+    vec![
+        (
+            "truncate_on_any_append",
+            swarm_of(crate::raft::suite::<TruncateOnAnyAppend>(
+                "truncate_on_any_append",
+            )),
+        ),
+        (
+            "write_behind",
+            swarm_of(crate::raft::suite::<WriteBehind>("write_behind")),
+        ),
+    ]
+}

@@ -205,7 +205,25 @@ impl<R: Raft> Config<R> {
     }
 
     pub fn raft(&self, i: usize) -> Option<Arc<R>> {
+        self.notice_crash_point(i);
         self.servers().rafts[i].clone()
+    }
+
+    /// A server whose node crashed at a crash point (`sim::crash_point`,
+    /// armed by the swarm) is down as after crash1: the tester forgets its
+    /// handle (whose lock the crash may have poisoned mid-step), keeps a
+    /// copy of what it saved, and counts it disconnected until start1.
+    fn notice_crash_point(&self, i: usize) {
+        let mut servers = self.servers();
+        if servers.rafts[i].is_none() || node::is_alive(&self.inner.names[i]) {
+            return;
+        }
+        servers.incarnation[i] += 1;
+        servers.saved[i] = servers.saved[i].copy();
+        servers.connected[i] = false;
+        servers.rafts[i] = None;
+        drop(servers);
+        tracing::info!(target: "raft::config", server = i, "crashed at a crash point");
     }
 
     /// The raft of a server the test knows is running.
@@ -215,6 +233,7 @@ impl<R: Raft> Config<R> {
     }
 
     pub fn is_connected(&self, i: usize) -> bool {
+        self.notice_crash_point(i);
         self.servers().connected[i]
     }
 
@@ -304,12 +323,19 @@ impl<R: Raft> Config<R> {
         let peers: Vec<ClientEnd> = self.inner.names.iter().map(ClientEnd::new).collect();
         // Make(), on the server's own node: its tasks and RPC server live
         // there, so crashing the node stops them.
-        let raft = node::spawn(&name, async move {
+        let made = node::spawn(&name, async move {
             R::make(peers, i, persister, apply_tx).await
         })
-        .await
-        .expect("the server's start task");
-        self.servers().rafts[i] = Some(Arc::new(raft));
+        .await;
+        match made {
+            Ok(raft) => self.servers().rafts[i] = Some(Arc::new(raft)),
+            // Crashed at a crash point while starting: down, like after crash1.
+            Err(_) if !node::is_alive(&name) => {
+                self.servers().incarnation[i] += 1;
+                tracing::info!(target: "raft::config", server = i, "crashed at a crash point while starting");
+            }
+            Err(e) => panic!("server {i}'s start task failed: {e}"),
+        }
     }
 
     /// Reads one incarnation's applyCh. Go's applier `log.Fatalf`s on an

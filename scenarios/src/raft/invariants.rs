@@ -176,6 +176,16 @@ fn leader_append_only(
 fn state_machine_safety(state: &mut State, core: &Seen) -> Result<(), String> {
     let commit_index = core.commit_index as usize;
     let chain = &state.chains[&core.me];
+    // A server that lost entries it had committed (a follower that
+    // truncated them) shows a commit index past the end of its log.
+    if commit_index > chain.len() {
+        return Err(format!(
+            "State Machine Safety (§5.4.3): server {} has committed index {commit_index}, but \
+             its log ends at {}: committed entries were deleted",
+            core.me,
+            chain.len()
+        ));
+    }
     let shared = commit_index.min(state.committed.len());
     if shared > 0 && chain[shared - 1].prefix != state.committed[shared - 1].prefix {
         return Err(format!(

@@ -16,6 +16,8 @@ mod agreement;
 mod churn;
 pub mod config;
 mod election;
+#[cfg(test)]
+mod fault_teeth;
 pub(crate) mod figure8;
 pub mod invariants;
 mod persistence;

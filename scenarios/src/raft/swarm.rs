@@ -4,7 +4,9 @@
 //!
 //! 1. a safety phase (10–20 s virtual): the drawn faults (message loss, long
 //!    reordering, isolations, majority/minority partitions, one-way link
-//!    cuts, crashes with a drawn restart delay) while clients call `start`
+//!    cuts, crashes with a drawn restart delay; and the opt-in kinds beyond
+//!    labrpc's: duplicated and reordered requests, one-way partitions of a
+//!    group, slow nodes, crashes at crash points) while clients call `start`
 //!    concurrently, with the Figure 3 invariants checked at every step and
 //!    the consistency probe checked at the end;
 //! 2. a liveness phase: everything healed (network reliable, no reordering,
@@ -62,6 +64,20 @@ struct Mix {
     restart_delay: Duration,
     clients: usize,
     client_interval: Duration,
+    /// Requests delivered twice, the copy late (`sim::net::set_duplicates`).
+    duplicates: bool,
+    /// Requests held back so that later ones overtake them.
+    request_reordering: bool,
+    /// Whether partition shapes include a group cut off one way.
+    one_way_groups: bool,
+    /// Chance per step (per mille) of slowing a server down or speeding
+    /// one up; zero: no slow nodes.
+    slow_permille: u32,
+    /// The most a slow server's messages are held up.
+    slow_most: Duration,
+    /// Crashes at durability points (`sim::crash_point`): the chance per
+    /// point reached, in parts per million; zero: unarmed.
+    crash_point_per_million: u32,
 }
 
 impl Mix {
@@ -82,6 +98,23 @@ impl Mix {
             restart_delay: Duration::from_millis(rng.gen_range(0..=3000)),
             clients: rng.gen_range(1..=4),
             client_interval: Duration::from_millis(rng.gen_range(5..=200)),
+            // Drawn last, so the draws above are those of the swarm before
+            // these kinds existed: a seed that draws none of them runs as
+            // it did then.
+            duplicates: rng.gen_bool(0.35),
+            request_reordering: rng.gen_bool(0.35),
+            one_way_groups: rng.gen_bool(0.35),
+            slow_permille: if rng.gen_bool(0.35) {
+                rng.gen_range(20..=300)
+            } else {
+                0
+            },
+            slow_most: Duration::from_millis(rng.gen_range(20..=500)),
+            crash_point_per_million: if mixed && rng.gen_bool(0.35) {
+                rng.gen_range(500..=20_000)
+            } else {
+                0
+            },
         }
     }
 }
@@ -93,6 +126,7 @@ async fn swarm<R: Raft>(kinds: Kinds) -> sim::Result<Summary> {
     let cfg = make_config::<R>(n, mix.loss).await;
     cfg.begin("swarm: safety phase");
     cfg.set_long_reordering(mix.long_reordering);
+    set_opt_in_faults(&mix, true);
 
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..mix.clients)
@@ -108,7 +142,15 @@ async fn swarm<R: Raft>(kinds: Kinds) -> sim::Result<Summary> {
     while started.elapsed() < mix.safety_phase {
         let mut rng = sim::rand::chacha();
         if mix.partitions && rng.gen_range(0..1000) < mix.partition_permille {
-            new_partition_shape(&cfg, &names, mix.one_way, &mut rng);
+            new_partition_shape(&cfg, &names, &mix, &mut rng);
+        }
+        if mix.slow_permille > 0 && rng.gen_range(0..1000) < mix.slow_permille {
+            let name = &names[rng.gen_range(0..n)];
+            if rng.gen_bool(0.5) {
+                net::slow_down(name, mix.slow_most);
+            } else {
+                net::speed_up(name);
+            }
         }
         if mix.crashes && rng.gen_range(0..1000) < mix.crash_permille {
             let i = rng.gen_range(0..n);
@@ -118,6 +160,10 @@ async fn swarm<R: Raft>(kinds: Kinds) -> sim::Result<Summary> {
             }
         }
         for (i, at) in restart_at.iter_mut().enumerate() {
+            // Crashed at a crash point: restarted like any other crash.
+            if at.is_none() && cfg.raft(i).is_none() {
+                *at = Some(Instant::now() + mix.restart_delay);
+            }
             if at.is_some_and(|at| at <= Instant::now()) {
                 *at = None;
                 cfg.start1(i).await;
@@ -138,6 +184,7 @@ async fn swarm<R: Raft>(kinds: Kinds) -> sim::Result<Summary> {
     net::heal();
     cfg.set_unreliable(false);
     cfg.set_long_reordering(false);
+    set_opt_in_faults(&mix, false);
     for i in 0..n {
         if cfg.raft(i).is_none() {
             cfg.start1(i).await;
@@ -159,16 +206,36 @@ async fn swarm<R: Raft>(kinds: Kinds) -> sim::Result<Summary> {
         .with("liveness_ms", took.as_millis() as u64))
 }
 
+/// Turns the drawn opt-in kinds on for the safety phase, or everything
+/// off for the liveness phase. Kinds not drawn are never touched, so a seed
+/// that draws none of them has the trace it had before they existed.
+fn set_opt_in_faults(mix: &Mix, on: bool) {
+    if mix.duplicates {
+        net::set_duplicates(on);
+    }
+    if mix.request_reordering {
+        net::set_request_reordering(on);
+    }
+    if mix.slow_permille > 0 && !on {
+        net::speed_up_all();
+    }
+    if mix.crash_point_per_million > 0 {
+        if on {
+            sim::crash_point::arm(mix.crash_point_per_million);
+        } else {
+            sim::crash_point::disarm();
+        }
+    }
+}
+
 /// One of: isolate a server, a majority/minority split, one-way cuts (if
-/// drawn), or heal.
-fn new_partition_shape<R: Raft>(
-    cfg: &Config<R>,
-    names: &[String],
-    one_way: bool,
-    rng: &mut impl Rng,
-) {
+/// drawn), a group cut off one way (if drawn), or heal.
+fn new_partition_shape<R: Raft>(cfg: &Config<R>, names: &[String], mix: &Mix, rng: &mut impl Rng) {
     let n = names.len();
-    let shapes = if one_way { 4 } else { 3 };
+    // i32, as before the one-way groups existed: the type decides which
+    // random numbers `gen_range` draws, and so every seed's shapes.
+    let shapes: i32 = if mix.one_way { 4 } else { 3 };
+    let shapes = shapes + i32::from(mix.one_way_groups);
     match rng.gen_range(0..shapes) {
         0 => cfg.disconnect(rng.gen_range(0..n)),
         1 => {
@@ -182,7 +249,7 @@ fn new_partition_shape<R: Raft>(
             net::partition(&[&minority, &majority]);
         }
         2 => heal(cfg, n),
-        _ => {
+        3 if mix.one_way || !mix.one_way_groups => {
             for _ in 0..rng.gen_range(1..=n) {
                 let from = rng.gen_range(0..n);
                 let to = rng.gen_range(0..n);
@@ -190,6 +257,18 @@ fn new_partition_shape<R: Raft>(
                     net::disable_link(&names[from], &names[to]);
                 }
             }
+        }
+        _ => {
+            // A random group that the others can call (and get answers
+            // from) but that can call none of them.
+            let cut = rng.gen_range(1..n);
+            let mut order: Vec<usize> = (0..n).collect();
+            for i in (1..n).rev() {
+                order.swap(i, rng.gen_range(0..=i));
+            }
+            let mute: Vec<&str> = order[..cut].iter().map(|&i| names[i].as_str()).collect();
+            let rest: Vec<&str> = order[cut..].iter().map(|&i| names[i].as_str()).collect();
+            net::partition_one_way(&mute, &rest);
         }
     }
 }

@@ -118,33 +118,16 @@ impl<R: Rules> Core<R> {
         self.append_entries_reply(true, 0, None)
     }
 
-    /// Steps 3 and 4: delete a conflicting suffix, append what is new. An
-    /// entry already present with the same term is kept, so a delayed or
-    /// duplicated request never truncates entries a later one appended.
-    /// Returns the index of the last entry the request carried.
+    /// Steps 3 and 4 ([`Rules::merge_entries`]). Returns the index of the
+    /// last entry the request carried.
     fn merge_entries(&mut self, args: &AppendEntriesArgs) -> LogIndex {
-        for (offset, entry) in args.entries.iter().enumerate() {
-            let index = args.prev_log_index + 1 + offset as LogIndex;
-            match self.log.term_at(index) {
-                Some(term) if term == entry.term => continue,
-                Some(_) => {
-                    R::replace_conflicting(
-                        &mut self.log,
-                        self.commit_index,
-                        index,
-                        &args.entries[offset..],
-                    );
-                    self.persist_pending = true;
-                    break;
-                }
-                None => {
-                    for entry in &args.entries[offset..] {
-                        self.log.append(entry.clone());
-                    }
-                    self.persist_pending = true;
-                    break;
-                }
-            }
+        if R::merge_entries(
+            &mut self.log,
+            self.commit_index,
+            args.prev_log_index,
+            &args.entries,
+        ) {
+            self.persist_pending = true;
         }
         args.prev_log_index + args.entries.len() as LogIndex
     }

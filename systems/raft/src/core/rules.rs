@@ -1,5 +1,5 @@
-//! The two rules of Figure 2 whose subtle versions are the classic ways to
-//! get Raft wrong, as a trait: [`Core`](super::Core) is generic over it, so
+//! The rules of Figure 2 whose subtle versions are the classic ways to get
+//! Raft wrong, as a trait: [`Core`](super::Core) is generic over it, so
 //! a variant (a test's deliberately wrong Raft) replaces one rule and keeps
 //! everything else, without any switch in this crate. [`Figure2`] is the
 //! protocol; nothing in this crate uses another.
@@ -14,6 +14,37 @@ pub trait Rules: Send + Sync + 'static {
     /// indirectly, by Log Matching (counting them is unsafe: Figure 8).
     fn may_commit_by_counting(log: &Log, index: LogIndex, current_term: Term) -> bool {
         log.term_at(index) == Some(current_term)
+    }
+
+    /// AppendEntries receiver, steps 3 and 4, for a request whose
+    /// prevLogIndex matched: `entries` belong at `prev_log_index + 1` on.
+    /// An entry already present with the same term is kept, so a delayed
+    /// or duplicated request never truncates entries a later one appended;
+    /// from the first conflict on, [`Rules::replace_conflicting`]. Returns
+    /// whether the log changed.
+    fn merge_entries(
+        log: &mut Log,
+        commit_index: LogIndex,
+        prev_log_index: LogIndex,
+        entries: &[Entry],
+    ) -> bool {
+        for (offset, entry) in entries.iter().enumerate() {
+            let index = prev_log_index + 1 + offset as LogIndex;
+            match log.term_at(index) {
+                Some(term) if term == entry.term => continue,
+                Some(_) => {
+                    Self::replace_conflicting(log, commit_index, index, &entries[offset..]);
+                    return true;
+                }
+                None => {
+                    for entry in &entries[offset..] {
+                        log.append(entry.clone());
+                    }
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// AppendEntries receiver, steps 3 and 4, at `index`, the first entry of
