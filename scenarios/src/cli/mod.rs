@@ -2,6 +2,7 @@
 //! usage (unknown scenario, malformed seed, unreadable file).
 
 mod bench;
+mod determinism;
 mod floor;
 mod investigate;
 mod measured;
@@ -10,6 +11,7 @@ mod mr;
 mod run;
 pub mod shard;
 mod slow_runs;
+mod sometimes;
 pub mod stderr_filter;
 pub mod summary;
 mod sweep;
@@ -60,6 +62,9 @@ enum Command {
     /// (internal) measures bare madsim's unit costs for `bench`.
     #[command(hide = true)]
     BenchFloor,
+    /// (internal) The other process of `dst sweep --check-determinism`.
+    #[command(hide = true)]
+    DeterminismChild(determinism::ChildArgs),
 }
 
 /// A usage error: printed on stderr, exit status 2.
@@ -170,6 +175,7 @@ pub fn main() -> i32 {
         Command::Bench(args) => bench::bench(args),
         Command::BenchOne(args) => bench::bench_one(args),
         Command::BenchFloor => floor::bench_floor(),
+        Command::DeterminismChild(args) => determinism::child(args),
     };
     match outcome {
         Ok(code) => code,
