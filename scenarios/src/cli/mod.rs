@@ -2,6 +2,7 @@
 //! usage (unknown scenario, malformed seed, unreadable file).
 
 mod bench;
+mod catch;
 mod determinism;
 mod floor;
 mod investigate;
@@ -56,6 +57,8 @@ enum Command {
     Timeline(timeline::TimelineArgs),
     /// Measure every suite: wall and virtual time per seed, speed-up, events and RPCs per second, memory.
     Bench(bench::BenchArgs),
+    /// Seeds to catch: how many seeds each planted bug needs before its suite fails.
+    Catch(catch::CatchArgs),
     /// (internal) Measure one system for `dst bench`, in its own process.
     #[command(hide = true)]
     BenchOne(bench::BenchOneArgs),
@@ -173,6 +176,7 @@ pub fn main() -> i32 {
         Command::Bisect(args) => investigate::bisect(args),
         Command::Timeline(args) => timeline::timeline(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Catch(args) => catch::catch(args),
         Command::BenchOne(args) => bench::bench_one(args),
         Command::BenchFloor => floor::bench_floor(),
         Command::DeterminismChild(args) => determinism::child(args),
