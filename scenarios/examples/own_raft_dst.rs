@@ -1,6 +1,7 @@
 //! `dst` on your own Raft: the same suite as `tests/own_raft.rs` (whose
-//! `MyRaft` it reuses), registered beside the built-in scenarios, so that
-//! `sweep`, `shrink`, `bisect` and `timeline` take `myraft/...` names:
+//! `MyRaft` it reuses), so that `sweep`, `shrink`, `bisect` and `timeline`
+//! take `myraft/...` names, and the `SEED=…` lines they print name the
+//! `own_raft` test target:
 //!
 //! ```sh
 //! cargo run --release --example own_raft_dst -- sweep myraft/ --seeds 0..100
@@ -13,5 +14,7 @@ mod own_raft;
 
 fn main() {
     let suite = scenarios::raft::suite::<own_raft::MyRaft>("myraft");
-    std::process::exit(scenarios::cli::main_with(suite));
+    sim::dst::Dst::new(suite)
+        .test_command("cargo test -p scenarios --test own_raft")
+        .main()
 }

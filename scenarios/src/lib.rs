@@ -1,5 +1,6 @@
 //! The named scenarios: the ported test suites of every system, plus the
-//! framework's own. One registry, shared by `cargo test` and `dst`.
+//! framework's own (`sim::selftest`). One registry, shared by `cargo test`
+//! and this repository's `dst` (the tools themselves are `sim::dst`).
 
 #[cfg(not(madsim))]
 compile_error!(
@@ -11,49 +12,22 @@ compile_error!(
 pub mod bank;
 pub mod cli;
 pub mod demo;
-pub mod framework;
-pub mod harness;
-pub mod investigate;
 pub mod mapreduce;
 pub mod planted;
 pub mod raft;
-pub mod timeline;
 pub mod weather;
-
-use std::sync::Mutex;
 
 use sim::Scenario;
 
-/// Scenarios a program built on this crate added to its registry ([`add`]).
-static ADDED: Mutex<Vec<Scenario>> = Mutex::new(Vec::new());
-
-/// Adds `scenarios` (a suite for your own implementation) to this
-/// process's registry, after the built-in ones: [`all`], [`find`] and so
-/// `dst`'s commands see them (see [`cli::main_with`]).
-pub fn add(scenarios: Vec<Scenario>) {
-    ADDED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .extend(scenarios);
-}
-
-/// Every scenario, in a stable order (the built-in ones, then those
-/// [`add`]ed). Names are unique.
+/// Every scenario, in a stable order. Names are unique.
 pub fn all() -> Vec<Scenario> {
     let mut all = Vec::new();
     all.extend(bank::scenarios());
-    all.extend(framework::scenarios());
+    all.extend(sim::selftest::scenarios());
     all.extend(demo::scenarios());
     all.extend(mapreduce::scenarios());
     all.extend(raft::scenarios());
     all.extend(weather::scenarios());
-    all.extend(
-        ADDED
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .iter()
-            .cloned(),
-    );
     let mut names: Vec<&str> = all.iter().map(|s| s.name).collect();
     names.sort_unstable();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {

@@ -6,7 +6,7 @@
 //!
 //! Why its own binary (no libtest harness): `--check-determinism` starts the
 //! program it runs in again, so the scenarios under test must exist in that
-//! program. This binary is a `dst` with them added (`cli::main_with`) when
+//! program. This binary is a `dst` over them (`sim::dst::Dst`) when
 //! `AS_DST` is set, and the tests otherwise; each test runs it as a `dst`.
 
 use std::process::{Command, Output};
@@ -56,7 +56,7 @@ fn process_token() -> u32 {
 
 fn main() {
     if std::env::var_os(AS_DST).is_some() {
-        std::process::exit(scenarios::cli::main_with(scenarios()));
+        sim::dst::Dst::new(scenarios()).main();
     }
     let tests: [(&str, fn()); 4] = [
         (

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use scenarios::investigate;
+use sim::dst::investigate;
 use sim::fault::{plan_applies, FaultId};
 use sim::{RunOptions, Scenario};
 
@@ -81,14 +81,14 @@ fn shrink_then_bisect_a_planted_bug() {
     assert_eq!(found.probes.len(), 1, "{:?}", found.probes);
 
     // The timeline draws the run, with the failure marked.
-    let model = scenarios::timeline::Model::of(&replay);
+    let model = sim::dst::timeline::Model::of(&replay);
     assert!(
         model.rpcs.iter().any(|r| r.outcome == "reply dropped"),
         "the dropped reply is drawn"
     );
     let failure = model.failure.as_ref().expect("the failure is marked");
     assert!(failure.message.contains("counter is"));
-    let html = scenarios::timeline::render(&replay);
+    let html = sim::dst::timeline::render(&replay);
     assert!(html.contains("demo/rpc/lossy_counter"));
     assert!(
         html.contains(r#"id="failure-text""#) && html.contains("counter is"),

@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use scenarios::cli::shard::Shard;
 use serde_json::Value;
+use sim::dst::cli::shard::Shard;
 
 /// demo/rpc/lossy_counter fails on every seed, demo/raft/stale_commit on
 /// seed 4 only: the sweep has passing runs, failing runs and two groups.

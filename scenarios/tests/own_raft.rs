@@ -32,5 +32,5 @@ impl raft_api::Raft for MyRaft {
 }
 
 fn main() {
-    scenarios::harness::test_main(scenarios::raft::suite::<MyRaft>("myraft"));
+    sim::dst::test_main(scenarios::raft::suite::<MyRaft>("myraft"));
 }

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use scenarios::investigate;
+use sim::dst::investigate;
 use sim::{RunOptions, Scenario};
 
 fn scenario() -> Scenario {
@@ -80,7 +80,7 @@ fn sweep_shrink_bisect_and_draw_a_stale_commit() {
     );
 
     // (d) The timeline draws it: the failure and the crashes.
-    let model = scenarios::timeline::Model::of(&replay);
+    let model = sim::dst::timeline::Model::of(&replay);
     let failure = model.failure.as_ref().expect("the failure is marked");
     assert!(
         failure.message.contains("apply error"),
@@ -91,7 +91,7 @@ fn sweep_shrink_bisect_and_draw_a_stale_commit() {
         model.outages.iter().any(|o| o.what == "crashed"),
         "crashes are drawn as bands"
     );
-    let html = scenarios::timeline::render(&replay);
+    let html = sim::dst::timeline::render(&replay);
     assert!(html.contains("demo/raft/stale_commit"));
     assert!(html.contains(r#"id="failure-text""#) && html.contains("apply error"));
 }

@@ -325,7 +325,7 @@ fn page_of(name: &str, seed: u64, dir_name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dst-{dir_name}-page-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("timeline.html");
-    std::fs::write(&file, scenarios::timeline::render(&result)).unwrap();
+    std::fs::write(&file, sim::dst::timeline::render(&result)).unwrap();
     file
 }
 

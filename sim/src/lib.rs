@@ -36,6 +36,9 @@
 //! - **Selection** ([`select`]): which scenarios a pattern names; a full
 //!   name selects exactly one.
 //! - **Seeds** ([`seeds`]): `SEED`, `SEEDS=a..b`, and the corpus in `seeds/`.
+//! - **The tools** ([`dst`], cargo feature `dst`, on by default): the whole
+//!   `dst` command and cargo-test harness over your own scenarios.
+//! - **Self-tests** ([`selftest`]): the framework's own scenarios.
 //! - **Own work** ([`work`]): a system marks its computation between events
 //!   with [`work::own`], so that `dst bench` can tell it from the framework's
 //!   overhead.
@@ -79,7 +82,13 @@ compile_error!(
      environment variable replaces those flags: unset it."
 );
 
+// The moved tool modules (`dst`) and the self-tests name the crate `sim`,
+// as code outside it does.
+extern crate self as sim;
+
 pub mod budget;
+#[cfg(feature = "dst")]
+pub mod dst;
 pub mod fault;
 pub mod fs;
 pub mod inspect;
@@ -93,6 +102,7 @@ pub mod runner;
 mod scenario;
 pub mod seeds;
 pub mod select;
+pub mod selftest;
 pub mod snapshot;
 pub mod sometimes;
 pub mod trace;

@@ -1,60 +1,27 @@
-//! The `dst` command. Exit status: 0 all passed, 1 something failed, 2 bad
-//! usage (unknown scenario, malformed seed, unreadable file).
+//! This repository's `dst`: the library's command (`sim::dst`) over every
+//! scenario here, plus this project's own subcommands, `mr` (a MapReduce
+//! job over real files), `bench` (every suite measured) and `catch` (seeds
+//! to catch each planted bug).
 
 mod bench;
 mod catch;
-mod determinism;
 mod floor;
-mod investigate;
 mod measured;
-mod merge;
 mod mr;
-mod run;
-pub mod shard;
-mod slow_runs;
-mod sometimes;
-pub mod stderr_filter;
-pub mod summary;
-mod sweep;
 mod targets;
-mod timeline;
 
-use clap::{Parser, Subcommand};
-use sim::Scenario;
+use clap::Subcommand;
+use sim::dst::Dst;
 
-#[derive(Parser, Debug)]
-#[command(
-    name = "dst",
-    version,
-    about = "Deterministic simulation tests: list, run, sweep and investigate scenarios"
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+pub use sim::dst::cli::{
+    parse_range_arg, parse_seed_arg, selected, shard, summary, usage, UsageError,
+};
 
+/// The subcommands only this repository has.
 #[derive(Subcommand, Debug)]
-enum Command {
-    /// List scenario names, one per line.
-    List {
-        /// A name, a path (`raft/`), a prefix (`raft/4b/fig*`) or `all`.
-        #[arg(default_value = "all")]
-        pattern: String,
-    },
-    /// Run the selected scenarios on one seed.
-    Run(run::RunArgs),
-    /// Run the selected scenarios on every seed of a range, in parallel.
-    Sweep(sweep::SweepArgs),
-    /// Combine the `--json` summaries of a sharded sweep into one report.
-    Merge(merge::MergeArgs),
+pub enum Project {
     /// Run one MapReduce job over real files in a simulation; write mr-out-*.
     Mr(mr::MrArgs),
-    /// Remove injected faults from a failing run while it still fails the same way.
-    Shrink(investigate::ShrinkArgs),
-    /// Find the earliest virtual instant at which a failing run is already inconsistent.
-    Bisect(investigate::BisectArgs),
-    /// Draw a run as a self-contained HTML space-time diagram.
-    Timeline(timeline::TimelineArgs),
     /// Measure every suite: wall and virtual time per seed, speed-up, events and RPCs per second, memory.
     Bench(bench::BenchArgs),
     /// Seeds to catch: how many seeds each planted bug needs before its suite fails.
@@ -65,250 +32,23 @@ enum Command {
     /// (internal) measures bare madsim's unit costs for `bench`.
     #[command(hide = true)]
     BenchFloor,
-    /// (internal) The other process of `dst sweep --check-determinism`.
-    #[command(hide = true)]
-    DeterminismChild(determinism::ChildArgs),
 }
 
-/// A usage error: printed on stderr, exit status 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-pub fn usage(message: impl Into<String>) -> UsageError {
-    UsageError(message.into())
-}
-
-/// `dst` with `extra` scenarios registered beside the built-in ones (a
-/// suite for your own implementation, see README): `dst list`, `run`,
-/// `sweep`, `shrink`, `bisect` and `timeline` then take their names.
-pub fn main_with(extra: Vec<Scenario>) -> i32 {
-    crate::add(extra);
-    sim::report::set_invocation(sim::report::Invocation {
-        dst: Some(this_binary_command()),
-        ..sim::report::invocation()
-    });
-    main()
-}
-
-/// The `cargo run` that starts this very binary, for the commands `dst`
-/// prints: `cargo run --release --example own_raft_dst --` for an example,
-/// `--bin NAME` for another binary, naming the package when cargo told us
-/// (it sets CARGO_PKG_NAME for `cargo run`).
-fn this_binary_command() -> String {
-    match std::env::current_exe() {
-        Ok(exe) => binary_command(&exe, std::env::var("CARGO_PKG_NAME").ok().as_deref()),
-        Err(_) => "cargo run --release --".to_string(),
+fn run(command: Project) -> Result<i32, UsageError> {
+    match command {
+        Project::Mr(args) => mr::mr(args),
+        Project::Bench(args) => bench::bench(args),
+        Project::BenchOne(args) => bench::bench_one(args),
+        Project::BenchFloor => floor::bench_floor(),
+        Project::Catch(args) => catch::catch(args),
     }
 }
 
-fn binary_command(exe: &std::path::Path, package: Option<&str>) -> String {
-    let Some(name) = exe.file_stem().and_then(|n| n.to_str()) else {
-        return "cargo run --release --".to_string();
-    };
-    let is_example = exe
-        .parent()
-        .and_then(|dir| dir.file_name())
-        .is_some_and(|dir| dir == "examples");
-    let package = package.map(|p| format!(" -p {p}")).unwrap_or_default();
-    let target = if is_example { "--example" } else { "--bin" };
-    format!("cargo run --release{package} {target} {name} --")
-}
-
-/// Prints each whole suite's budget verdict (the course's 600 s for all of
-/// Raft's tests on one seed); true if some seed went over.
-pub(crate) fn print_budgets(budgets: &sim::budget::Budgets) -> bool {
-    let mut over = false;
-    for s in budgets.summary() {
-        let worst = format!(
-            "costliest seed {} at {:.3}s",
-            s.worst.seed,
-            s.worst.total.as_secs_f64()
-        );
-        if s.over_count == 0 {
-            println!(
-                "suite budget {}: {} within {}s of virtual time per seed; {worst}",
-                s.suite,
-                summary::runs(s.seeds).replace("run", "seed"),
-                s.budget.as_secs()
-            );
-        } else {
-            over = true;
-            let named: Vec<String> = s.over.iter().map(u64::to_string).collect();
-            println!(
-                "OVER BUDGET suite {}: {} of {} over {}s of virtual time per seed (seeds {}{}); {worst}",
-                s.suite,
-                s.over_count,
-                summary::runs(s.seeds).replace("run", "seed"),
-                s.budget.as_secs(),
-                named.join(", "),
-                if s.over_count > s.over.len() as u64 { ", ..." } else { "" }
-            );
-        }
-    }
-    over
-}
-
-/// How the commands `dst` prints start (see [`main_with`]).
-pub(crate) fn dst_command() -> String {
-    sim::report::invocation()
-        .dst
-        .unwrap_or_else(|| "cargo run --release --".to_string())
-}
-
-/// Parses the arguments and runs; returns the exit status.
-pub fn main() -> i32 {
-    // Not `Cli::parse()`: it exits the process itself, before `main.rs`
-    // can flush the stderr filter, and the message would be cut short.
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(error) => {
-            let _ = error.print();
-            return error.exit_code();
-        }
-    };
-    let outcome = match cli.command {
-        Command::List { pattern } => list(&pattern),
-        Command::Run(args) => run::run(args),
-        Command::Sweep(args) => sweep::sweep(args),
-        Command::Merge(args) => merge::merge(args),
-        Command::Mr(args) => mr::mr(args),
-        Command::Shrink(args) => investigate::shrink(args),
-        Command::Bisect(args) => investigate::bisect(args),
-        Command::Timeline(args) => timeline::timeline(args),
-        Command::Bench(args) => bench::bench(args),
-        Command::Catch(args) => catch::catch(args),
-        Command::BenchOne(args) => bench::bench_one(args),
-        Command::BenchFloor => floor::bench_floor(),
-        Command::DeterminismChild(args) => determinism::child(args),
-    };
-    match outcome {
-        Ok(code) => code,
-        Err(UsageError(message)) => {
-            eprintln!("dst: {message}");
-            2
-        }
-    }
-}
-
-/// The scenarios a pattern selects, or a usage error naming the pattern.
-pub fn selected(pattern: &str) -> Result<Vec<Scenario>, UsageError> {
-    crate::find(pattern).map_err(usage)
-}
-
-fn list(pattern: &str) -> Result<i32, UsageError> {
-    for s in selected(pattern)? {
-        println!("{}", s.name);
-    }
-    Ok(0)
-}
-
-/// The seed and fault plan of a replay: `--seed N`, or `--plan FILE` (whose
-/// seed an explicit `--seed` must match).
-pub(crate) fn seed_and_plan(
-    seed: Option<u64>,
-    plan: Option<&std::path::Path>,
-) -> Result<(u64, Option<sim::fault::Plan>), UsageError> {
-    let plan = match plan {
-        Some(path) => Some(sim::fault::Plan::load(path).map_err(usage)?),
-        None => None,
-    };
-    let seed = match (&plan, seed) {
-        (Some(p), Some(s)) if p.seed != s => {
-            return Err(usage(format!(
-                "--seed {s} contradicts the plan's seed {}",
-                p.seed
-            )))
-        }
-        (Some(p), _) => p.seed,
-        (None, Some(s)) => s,
-        (None, None) => return Err(usage("--seed is required")),
-    };
-    Ok((seed, plan))
-}
-
-/// Checks, before any run, that an output file (`--record`, `--out`) can be
-/// written: its folder exists, it is not a folder, and a file can be created
-/// beside it. A long run must not end in a lost result.
-pub(crate) fn check_output_path(flag: &str, path: &std::path::Path) -> Result<(), UsageError> {
-    let shown = path.display();
-    if path.is_dir() {
-        return Err(usage(format!("{flag} {shown} is a folder, not a file")));
-    }
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    if !folder.is_dir() {
-        return Err(usage(format!(
-            "{flag} {shown}: folder {} does not exist",
-            folder.display()
-        )));
-    }
-    let probe = folder.join(format!(".dst-write-check-{}", std::process::id()));
-    match std::fs::File::create(&probe) {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            Ok(())
-        }
-        Err(e) => Err(usage(format!(
-            "{flag} {shown}: cannot write in {}: {e}",
-            folder.display()
-        ))),
-    }
-}
-
-pub(crate) fn parse_seed_arg(text: &str) -> Result<u64, String> {
-    sim::seeds::parse_seed(text).map_err(|e| e.to_string())
-}
-
-pub(crate) fn parse_range_arg(text: &str) -> Result<std::ops::Range<u64>, String> {
-    sim::seeds::parse_range(text).map_err(|e| e.to_string())
-}
-
-/// The longest `--until` (or other virtual duration) taken: far beyond any
-/// scenario's time limit, and far from where virtual instants overflow.
-const MAX_DURATION_SECS: f64 = 365.0 * 24.0 * 3600.0;
-
-/// Parses a virtual duration: `5s`, `1500ms`, `2.5s`, or plain seconds.
-pub(crate) fn parse_duration_arg(text: &str) -> Result<std::time::Duration, String> {
-    let t = text.trim();
-    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 1e-3)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else {
-        (t, 1.0)
-    };
-    match number.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 && v * scale <= MAX_DURATION_SECS => {
-            Ok(std::time::Duration::from_secs_f64(v * scale))
-        }
-        Ok(v) if v.is_finite() && v > 0.0 => Err(format!(
-            "duration {text:?} is too long: at most {MAX_DURATION_SECS}s (365 days)"
-        )),
-        _ => Err(format!(
-            "malformed duration {text:?}: expected e.g. 5s, 1500ms or 2.5"
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::binary_command;
-    use std::path::Path;
-
-    #[test]
-    fn printed_commands_name_the_binary_that_printed_them() {
-        assert_eq!(
-            binary_command(
-                Path::new("/w/target/release/examples/own_raft_dst"),
-                Some("scenarios")
-            ),
-            "cargo run --release -p scenarios --example own_raft_dst --"
-        );
-        assert_eq!(
-            binary_command(Path::new("/w/target/release/mydst"), None),
-            "cargo run --release --bin mydst --"
-        );
-    }
+/// This repository's `dst` over `scenarios`: the printed commands are the
+/// README's (`cargo run --release --`, the `scenarios` test target).
+pub fn dst(scenarios: Vec<sim::Scenario>) -> Dst {
+    Dst::new(scenarios)
+        .commands(run)
+        .command("cargo run --release --")
+        .test_command("cargo test -p scenarios --test scenarios")
 }

@@ -61,10 +61,12 @@ fn under(bug: &str, suite: fn(&str) -> Vec<Scenario>) -> Vec<Scenario> {
     suite(&format!("planted/{bug}"))
 }
 
-/// The demo scenario `name` (the demos are planted bugs too).
+/// The demo scenario `name` (the demos are planted bugs too), this
+/// project's or the framework's.
 fn demo(name: &str) -> Vec<Scenario> {
     crate::demo::scenarios()
         .into_iter()
+        .chain(sim::selftest::scenarios())
         .filter(|s| s.name == name)
         .collect()
 }

@@ -450,7 +450,9 @@ mod tests {
     use super::*;
 
     fn run(name: &str, seed: u64) -> RunResult {
-        let scenario = crate::select(name).remove(0);
+        let scenario = crate::select::select(&crate::selftest::scenarios(), name)
+            .expect("a self-test scenario")
+            .remove(0);
         sim::run(&scenario, seed, &sim::RunOptions::default())
     }
 

@@ -34,7 +34,7 @@ pub fn timeline(args: TimelineArgs) -> Result<i32, UsageError> {
     };
     let result = sim::run(&scenario, seed, &options);
     println!("{}", report::result_line(&result));
-    let html = crate::timeline::render(&result);
+    let html = crate::dst::timeline::render(&result);
     let temp = args.out.with_extension("html.partial");
     std::fs::write(&temp, html)
         .and_then(|()| std::fs::rename(&temp, &args.out))

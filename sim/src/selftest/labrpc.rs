@@ -432,8 +432,9 @@ async fn reply_after_cut() -> sim::Result {
     // of the observed ones, while the old rule (80%) and a rule that drops
     // every reply (0%) stay far outside.
     let tolerance = 6.0 * (expected * (1.0 - expected) / f64::from(CALLS)).sqrt();
+    let within_tolerance = (fraction - expected).abs() <= tolerance;
     ensure!(
-        (fraction - expected).abs() <= tolerance,
+        within_tolerance,
         "{delivered} of {CALLS} replies delivered after a cut 0.5 ms into the call \
          ({:.1}%); labrpc delivers {:.1}% ± {:.1}",
         fraction * 100.0,

@@ -12,7 +12,7 @@ use super::{
     check_output_path, parse_duration_arg, parse_seed_arg, seed_and_plan, selected, usage,
     UsageError,
 };
-use crate::investigate;
+use crate::dst::investigate;
 
 #[derive(Args, Debug)]
 pub struct ShrinkArgs {

@@ -163,7 +163,7 @@ fn rerun(args: &SweepArgs, file: &std::path::Path, jobs: usize) -> Result<i32, U
         .collect();
     let mut scenarios: Vec<Scenario> = Vec::new();
     for name in &names {
-        let found = crate::find(name)
+        let found = crate::dst::registry::find(name)
             .ok()
             .and_then(|all| all.into_iter().find(|s| s.name == *name))
             .ok_or_else(|| {
@@ -259,7 +259,7 @@ pub(super) fn run_all(
     let progress = progress_bar(total);
     let mut tally = Tally::default();
     let mut slow = SlowRuns::default();
-    let mut budgets = Budgets::new(scenarios, &crate::all());
+    let mut budgets = Budgets::new(scenarios, &crate::dst::registry::all());
     let by_name: BTreeMap<&str, &Scenario> = scenarios.iter().map(|s| (s.name, s)).collect();
     let threads = u64::try_from(jobs).unwrap_or(u64::MAX).min(total.max(1));
     std::thread::scope(|scope| {

@@ -50,7 +50,7 @@ pub fn never_count(tallies: &BTreeMap<String, SometimesTally>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::summary::Tally;
+    use crate::dst::cli::summary::Tally;
 
     #[test]
     fn an_event_that_never_happened_is_named_loudly() {

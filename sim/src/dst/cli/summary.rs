@@ -375,6 +375,14 @@ pub fn print_findings(s: &Summary) {
                 first_line(&g.signature),
                 g.replay
             );
+            // The same run as a failing `cargo test`, for a bug report or
+            // a regression test (its trace hash is the sweep's).
+            if let Some(test) = report::replay_commands(&g.scenario, g.smallest_seed)
+                .into_iter()
+                .find(|c| c.starts_with("SEED="))
+            {
+                println!("    test:   {test}");
+            }
         }
     }
     if !s.fault_runs.is_empty() {

@@ -80,7 +80,7 @@ pub fn run(args: RunArgs) -> Result<i32, UsageError> {
         } else {
             &scenarios[..]
         },
-        &crate::all(),
+        &crate::dst::registry::all(),
     );
     for scenario in &scenarios {
         let result = sim::run(scenario, seed, &options);
