@@ -60,7 +60,8 @@ pub fn suite<M: MapReduce>(prefix: &str) -> Vec<Scenario> {
             let name = sim::intern(format!("{prefix}/{step}"));
             let scenario = Scenario::new(name, body).time_limit(TIME_LIMIT);
             match step {
-                "crash" | "crash_course_scale" => scenario.sometimes(crash::SOMETIMES),
+                "crash" => scenario.sometimes(crash::SOMETIMES),
+                "crash_course_scale" => scenario.sometimes(crash::COURSE_SCALE_SOMETIMES),
                 _ => scenario,
             }
         })

@@ -20,9 +20,12 @@ use super::harness::{
     compare, course_scale_texts, reference, sorted_output, start_job, start_worker, summary, texts,
 };
 
-/// Events a sweep of the crash steps must see (see [`sim::sometimes`]): a
+/// Events a sweep of the crash step must see (see [`sim::sometimes`]): a
 /// crash that never cost a task its hand-out leaves re-issuing untested.
 pub const SOMETIMES: &[&str] = &[MAP_REISSUED, REDUCE_REISSUED];
+/// At the course's scale only the maps crash (a sweep of 0..100 showed no
+/// reduce re-issued there, as designed), so only their re-issue is due.
+pub const COURSE_SCALE_SOMETIMES: &[&str] = &[MAP_REISSUED];
 const MAP_REISSUED: &str = "a map task was re-issued after a crash";
 const REDUCE_REISSUED: &str = "a reduce task was re-issued after a crash";
 

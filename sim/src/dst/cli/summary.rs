@@ -21,7 +21,9 @@ use super::{usage, UsageError};
 /// Names the file format, so that `dst merge` refuses any other JSON.
 pub const FORMAT: &str = "dst-sweep-summary";
 /// Bumped whenever a field changes meaning or a field merge needs is added.
-/// 2: shard, scenarios, seed_count, complete, virtual_nanos, host, kind.
+/// 2: shard, scenarios, seed_count, complete, virtual_nanos, host, kind;
+/// later `sometimes`, optional both ways (a summary without it declares no
+/// event, and an older dst ignores it), so still 2.
 pub const VERSION: u64 = 2;
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]

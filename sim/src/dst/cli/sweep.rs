@@ -1,12 +1,15 @@
-//! `dst sweep PATTERN --seeds A..B [--jobs J] [--shard K/N] [--until-fail] [--json FILE]`
-//! and `dst sweep --rerun SUMMARY`.
+//! `dst sweep PATTERN --seeds A..B [--jobs J] [--shard K/N] [--until-fail] [--json FILE]
+//! [--require-sometimes] [--check-determinism]` and `dst sweep --rerun SUMMARY`.
 //!
 //! Runs every selected scenario on every seed (of its shard), J runs at a
 //! time (each run has its own thread and runtime), then reports failures
 //! grouped by signature (the message with numbers masked) with the smallest
 //! failing seed of each group, fault coverage (how many runs injected each
-//! fault kind), and a last line `sweep: R runs, P passed, F failed, wall=Ws,
-//! virtual=Vs`. `--rerun` runs again just the failing runs a summary lists.
+//! fault kind), the "sometimes" events each scenario declares (a `NEVER`
+//! line for one that happened in no run, see `sometimes.rs`), and a last
+//! line `sweep: R runs, P passed, F failed, wall=Ws, virtual=Vs`. `--rerun`
+//! runs again just the failing runs a summary lists. `--check-determinism`
+//! makes every run again in a second process (see `determinism.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
