@@ -58,7 +58,12 @@ pub fn suite<M: MapReduce>(prefix: &str) -> Vec<Scenario> {
         .into_iter()
         .map(|(step, body)| {
             let name = sim::intern(format!("{prefix}/{step}"));
-            Scenario::new(name, body).time_limit(TIME_LIMIT)
+            let scenario = Scenario::new(name, body).time_limit(TIME_LIMIT);
+            match step {
+                "crash" => scenario.sometimes(crash::SOMETIMES),
+                "crash_course_scale" => scenario.sometimes(crash::COURSE_SCALE_SOMETIMES),
+                _ => scenario,
+            }
         })
         .collect()
 }

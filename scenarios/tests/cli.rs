@@ -332,3 +332,29 @@ fn madsim_context_lines_stay_off_stderr() {
     let stderr = text(&out.stderr);
     assert!(!stderr.contains("context: node="), "{stderr}");
 }
+
+/// `dst catch`: a planted bug's seeds to catch, the scenario that caught
+/// it, and the verdict against the target; an unknown bug is a usage error.
+#[test]
+fn catch_reports_the_seeds_each_planted_bug_needs() {
+    let out = dst(&["catch", "weather/drifts", "--max-seeds", "3", "--jobs", "1"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("weather/drifts ")
+            && l.contains("seeds=1 ")
+            && l.contains("planted/weather/drifts/k1 seed=0")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("catch: 1 bugs, 1 caught within 3 seeds; seeds to catch median 1, max 1"),
+        "{stdout}"
+    );
+    let unknown = dst(&["catch", "nope/"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        text(&unknown.stderr).contains("no planted bug"),
+        "{}",
+        text(&unknown.stderr)
+    );
+}

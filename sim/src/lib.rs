@@ -35,6 +35,8 @@
 //!   consistency predicates a scenario registers.
 //! - **Faults** ([`fault`]): every injected fault passes [`fault::decide`], for
 //!   coverage and shrinking.
+//! - **Sometimes events** ([`sometimes`]): events a scenario declares and
+//!   must see on some seeds; a sweep names each one that never happened.
 //! - **Reports** ([`report`]): result lines, failure reports with replay commands.
 //! - **Selection** ([`select`]): which scenarios a pattern names; a full
 //!   name selects exactly one.
@@ -108,6 +110,7 @@ pub mod seeds;
 pub mod select;
 pub mod selftest;
 pub mod snapshot;
+pub mod sometimes;
 pub mod trace;
 pub mod work;
 

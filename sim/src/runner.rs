@@ -19,7 +19,7 @@ use madsim::runtime::Runtime;
 use crate::fault::{self, FaultId, Fired};
 use crate::scenario::{Failure, FailureKind, Scenario, Summary};
 use crate::trace::{self, Trace, WALL_CLOCK_MESSAGE};
-use crate::{crash_point, fs, inspect, net, node, rpc, work};
+use crate::{crash_point, fs, inspect, net, node, rpc, sometimes, work};
 use std::collections::BTreeMap;
 
 /// How a run is made.
@@ -83,6 +83,8 @@ pub struct RunResult {
     pub failing_probes: Vec<(String, String)>,
     /// Whether the scenario registered any consistency probe.
     pub has_probes: bool,
+    /// How many times each "sometimes" event happened ([`crate::sometimes`]).
+    pub sometimes: BTreeMap<String, u64>,
 }
 
 /// What became of a run.
@@ -285,6 +287,7 @@ fn failed_without_trace(scenario: &Scenario, seed: u64, message: String) -> RunR
         dump: Vec::new(),
         failing_probes: Vec::new(),
         has_probes: false,
+        sometimes: BTreeMap::new(),
     }
 }
 
@@ -312,6 +315,7 @@ fn run_here(
         None => fault::Mode::Seeded,
     });
     net::reset_stats();
+    sometimes::begin();
     inspect::clear();
     PANIC.with(|p| *p.borrow_mut() = None);
     IN_RUN.with(|r| r.set(true));
@@ -385,6 +389,7 @@ fn run_here(
     let (polls, spawns) = (trace::polls(), trace::spawns());
     let trace = trace::end();
     let (faults, fault_points) = fault::end();
+    let sometimes = sometimes::end();
     let stats = net::stats();
     RunResult {
         scenario: scenario.name,
@@ -406,5 +411,6 @@ fn run_here(
         dump: output.dump,
         failing_probes: output.failing_probes,
         has_probes: output.has_probes,
+        sometimes,
     }
 }

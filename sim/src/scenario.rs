@@ -35,6 +35,9 @@ pub struct Scenario {
     /// The suite this scenario counts towards, and that suite's virtual-time
     /// budget per seed (see [`crate::budget`]).
     pub suite_budget: Option<SuiteBudget>,
+    /// Events that must happen on some seeds ([`crate::sometimes`]): a
+    /// sweep in which one never happened says so.
+    pub sometimes: &'static [&'static str],
 }
 
 /// A whole suite's virtual-time limit per seed: the course fails a Raft
@@ -64,7 +67,20 @@ impl Scenario {
             body,
             must_fail: false,
             suite_budget: None,
+            sometimes: &[],
         }
+    }
+
+    /// Declares the "sometimes" events this scenario's checks record with
+    /// [`crate::sometimes::hit`] (see [`Scenario::sometimes`]).
+    pub fn sometimes(mut self, events: &'static [&'static str]) -> Self {
+        assert!(
+            events.iter().all(|e| !e.is_empty()),
+            "{}: an empty sometimes event name",
+            self.name
+        );
+        self.sometimes = events;
+        self
     }
 
     /// Counts this scenario towards `suite`'s budget of `total` virtual

@@ -124,6 +124,10 @@ fn level_name(level: Level) -> &'static str {
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
     pub lines: Vec<TraceLine>,
+    /// Where each line was emitted (`file:line`), when the process asked for
+    /// call sites ([`record_call_sites`]); empty otherwise. Not part of the
+    /// hash: it names the code, not what the run did.
+    pub sites: Vec<Option<(&'static str, u32)>>,
 }
 
 impl Trace {
@@ -147,6 +151,13 @@ impl Trace {
             writer.0.write(b"\n");
         }
         writer.0.finish()
+    }
+
+    /// Where line `index` was emitted, `file:line`, if call sites were
+    /// recorded and `tracing` knows it.
+    pub fn call_site(&self, index: usize) -> Option<String> {
+        let (file, line) = (*self.sites.get(index)?)?;
+        Some(format!("{file}:{line}"))
     }
 
     /// The last `n` lines, rendered.
@@ -182,6 +193,8 @@ impl Trace {
 
 struct Recorder {
     lines: Vec<TraceLine>,
+    /// Call sites, one per line, when [`RECORD_SITES`] is set.
+    sites: Vec<Option<(&'static str, u32)>>,
     /// Set when the run's body has ended: what its leftover tasks do while
     /// they are torn down is not part of the run.
     sealed: bool,
@@ -189,6 +202,16 @@ struct Recorder {
 
 thread_local! {
     static RECORDER: RefCell<Option<Recorder>> = const { RefCell::new(None) };
+}
+
+/// Whether runs record each line's call site (see [`Trace::sites`]).
+static RECORD_SITES: AtomicBool = AtomicBool::new(false);
+
+/// Makes the runs started from now on in this process record where each
+/// trace line was emitted: for telling where two traces part (`dst sweep
+/// --check-determinism`); off by default, as no other tool needs it.
+pub fn record_call_sites(on: bool) {
+    RECORD_SITES.store(on, Ordering::Relaxed);
 }
 
 /// Installs the global subscriber (idempotent). If another global subscriber
@@ -208,6 +231,7 @@ pub(crate) fn begin(abort: Arc<AtomicBool>) {
     RECORDER.with(|r| {
         *r.borrow_mut() = Some(Recorder {
             lines: Vec::with_capacity(1024),
+            sites: Vec::new(),
             sealed: false,
         })
     });
@@ -235,9 +259,8 @@ pub(crate) fn seal() {
 pub(crate) fn end() -> Trace {
     let recorder = RECORDER.with(|r| r.borrow_mut().take());
     SPANS.with(|t| t.borrow_mut().abort = None);
-    Trace {
-        lines: recorder.map(|r| r.lines).unwrap_or_default(),
-    }
+    let (lines, sites) = recorder.map(|r| (r.lines, r.sites)).unwrap_or_default();
+    Trace { lines, sites }
 }
 
 /// How many times a task was polled in this thread's run so far (madsim
@@ -447,6 +470,11 @@ impl Subscriber for RunSubscriber {
                 node,
                 text: text.finish(),
             });
+            if RECORD_SITES.load(Ordering::Relaxed) {
+                let metadata = event.metadata();
+                let site = metadata.file().zip(metadata.line());
+                recorder.sites.push(site);
+            }
         });
     }
 

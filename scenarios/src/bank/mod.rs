@@ -65,7 +65,8 @@ pub fn suite<B: BankApi>(prefix: &str) -> Vec<Scenario> {
         Scenario::new(name("few_transfers"), || {
             Box::pin(on_node(SWARM, transfers::few_transfers::<B>))
         })
-        .time_limit(Duration::from_secs(2)),
+        .time_limit(Duration::from_secs(2))
+        .sometimes(transfers::SOMETIMES),
         Scenario::new(name("many_transfers"), || {
             Box::pin(on_node(SWARM, transfers::many_transfers::<B>))
         })

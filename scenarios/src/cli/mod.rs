@@ -1,8 +1,10 @@
 //! This repository's `dst`: the library's command (`sim::dst`) over every
 //! scenario here, plus this project's own subcommands, `mr` (a MapReduce
-//! job over real files) and `bench` (every suite measured).
+//! job over real files), `bench` (every suite measured) and `catch` (seeds
+//! to catch each planted bug).
 
 mod bench;
+mod catch;
 mod floor;
 mod measured;
 mod mr;
@@ -22,6 +24,8 @@ pub enum Project {
     Mr(mr::MrArgs),
     /// Measure every suite: wall and virtual time per seed, speed-up, events and RPCs per second, memory.
     Bench(bench::BenchArgs),
+    /// Seeds to catch: how many seeds each planted bug needs before its suite fails.
+    Catch(catch::CatchArgs),
     /// (internal) Measure one system for `dst bench`, in its own process.
     #[command(hide = true)]
     BenchOne(bench::BenchOneArgs),
@@ -36,6 +40,7 @@ fn run(command: Project) -> Result<i32, UsageError> {
         Project::Bench(args) => bench::bench(args),
         Project::BenchOne(args) => bench::bench_one(args),
         Project::BenchFloor => floor::bench_floor(),
+        Project::Catch(args) => catch::catch(args),
     }
 }
 

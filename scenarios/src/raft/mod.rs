@@ -116,9 +116,11 @@ pub fn suite<R: Raft>(prefix: &str) -> Vec<Scenario> {
     });
     let swarm = swarm::scenarios::<R>()
         .into_iter()
-        .map(move |(name, body)| {
+        .map(move |(name, body, sometimes)| {
             let name = sim::intern(format!("{prefix}/{name}"));
-            Scenario::new(name, body).time_limit(TIME_LIMIT)
+            Scenario::new(name, body)
+                .time_limit(TIME_LIMIT)
+                .sometimes(sometimes)
         });
     course_tests.chain(swarm).collect()
 }

@@ -25,14 +25,28 @@ use sim::{ensure, net, Summary};
 
 use super::config::{make_config, rand_int, Command, Config};
 
+/// Events a sweep of the swarm must see (see [`sim::sometimes`]): a swarm
+/// whose partitions never cost a leader its place, or whose crashes never
+/// hit one, checked the invariants through nothing that matters.
+const MIXED_SOMETIMES: &[&str] = &[LEADER_CHANGED_IN_PARTITION, LEADER_CRASHED];
+const PARTITIONS_SOMETIMES: &[&str] = &[LEADER_CHANGED_IN_PARTITION];
+const LEADER_CHANGED_IN_PARTITION: &str = "a new leader was elected while the network was split";
+const LEADER_CRASHED: &str = "a leader crashed";
+
 /// The swarm scenarios for the implementation `R`, named under the suite's
-/// prefix.
-pub fn scenarios<R: Raft>() -> Vec<(&'static str, sim::Body)> {
+/// prefix, with their "sometimes" events.
+pub fn scenarios<R: Raft>() -> Vec<(&'static str, sim::Body, &'static [&'static str])> {
     vec![
-        ("swarm/mixed_faults", || Box::pin(swarm::<R>(Kinds::Mixed))),
-        ("swarm/partitions", || {
-            Box::pin(swarm::<R>(Kinds::Partitions))
-        }),
+        (
+            "swarm/mixed_faults",
+            || Box::pin(swarm::<R>(Kinds::Mixed)),
+            MIXED_SOMETIMES,
+        ),
+        (
+            "swarm/partitions",
+            || Box::pin(swarm::<R>(Kinds::Partitions)),
+            PARTITIONS_SOMETIMES,
+        ),
     ]
 }
 
@@ -139,10 +153,16 @@ async fn swarm<R: Raft>(kinds: Kinds) -> sim::Result<Summary> {
     let names: Vec<String> = (0..n).map(|i| format!("server{i}")).collect();
     let mut restart_at: Vec<Option<Instant>> = vec![None; n];
     let started = Instant::now();
+    // The highest leader term when the current split began (None: whole).
+    let mut split_at_term: Option<u64> = None;
     while started.elapsed() < mix.safety_phase {
         let mut rng = sim::rand::chacha();
         if mix.partitions && rng.gen_range(0..1000) < mix.partition_permille {
-            new_partition_shape(&cfg, &names, &mix, &mut rng);
+            let whole = new_partition_shape(&cfg, &names, &mix, &mut rng);
+            split_at_term = (!whole).then(|| split_at_term.unwrap_or(leader_term(&cfg)));
+        }
+        if let Some(term) = split_at_term {
+            sim::sometimes::sometimes(LEADER_CHANGED_IN_PARTITION, leader_term(&cfg) > term);
         }
         if mix.slow_permille > 0 && rng.gen_range(0..1000) < mix.slow_permille {
             let name = &names[rng.gen_range(0..n)];
@@ -154,7 +174,8 @@ async fn swarm<R: Raft>(kinds: Kinds) -> sim::Result<Summary> {
         }
         if mix.crashes && rng.gen_range(0..1000) < mix.crash_permille {
             let i = rng.gen_range(0..n);
-            if cfg.raft(i).is_some() {
+            if let Some(raft) = cfg.raft(i) {
+                sim::sometimes::sometimes(LEADER_CRASHED, raft.state().1);
                 cfg.crash1(i);
                 restart_at[i] = Some(Instant::now() + mix.restart_delay);
             }
@@ -228,15 +249,32 @@ fn set_opt_in_faults(mix: &Mix, on: bool) {
     }
 }
 
+/// The highest term in which a running server believes it leads (0: none).
+fn leader_term<R: Raft>(cfg: &Config<R>) -> u64 {
+    (0..cfg.n())
+        .filter_map(|i| cfg.raft(i))
+        .map(|raft| raft.state())
+        .filter(|&(_, leader)| leader)
+        .map(|(term, _)| term)
+        .max()
+        .unwrap_or(0)
+}
+
 /// One of: isolate a server, a majority/minority split, one-way cuts (if
-/// drawn), a group cut off one way (if drawn), or heal.
-fn new_partition_shape<R: Raft>(cfg: &Config<R>, names: &[String], mix: &Mix, rng: &mut impl Rng) {
+/// drawn), a group cut off one way (if drawn), or heal; true if it healed.
+fn new_partition_shape<R: Raft>(
+    cfg: &Config<R>,
+    names: &[String],
+    mix: &Mix,
+    rng: &mut impl Rng,
+) -> bool {
     let n = names.len();
     // i32, as before the one-way groups existed: the type decides which
     // random numbers `gen_range` draws, and so every seed's shapes.
     let shapes: i32 = if mix.one_way { 4 } else { 3 };
     let shapes = shapes + i32::from(mix.one_way_groups);
-    match rng.gen_range(0..shapes) {
+    let shape = rng.gen_range(0..shapes);
+    match shape {
         0 => cfg.disconnect(rng.gen_range(0..n)),
         1 => {
             let mut order: Vec<usize> = (0..n).collect();
@@ -271,6 +309,7 @@ fn new_partition_shape<R: Raft>(cfg: &Config<R>, names: &[String], mix: &Mix, rn
             net::partition_one_way(&mute, &rest);
         }
     }
+    shape == 2
 }
 
 /// Removes every partition and reconnects every server (the config's

@@ -86,7 +86,13 @@ pub fn aggregator_suite<A: Aggregator>(prefix: &str) -> Vec<Scenario> {
         .into_iter()
         .map(|(case, body)| {
             let name = sim::intern(format!("{prefix}/{}", case.name));
-            Scenario::new(name, body).time_limit(TIME_LIMIT)
+            let scenario = Scenario::new(name, body).time_limit(TIME_LIMIT);
+            // With one station, a batch with no reply in time (the NaN
+            // answer) is an everyday event; with 10 or 100 it is rare.
+            match case.stations {
+                1 => scenario.sometimes(tester::SOMETIMES),
+                _ => scenario,
+            }
         })
         .collect()
 }

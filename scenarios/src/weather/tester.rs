@@ -53,6 +53,12 @@ pub struct Case {
 
 /// `testingTime`.
 pub const TESTING_TIME_SECONDS: f64 = 6.0;
+
+/// Events a sweep must see (see [`sim::sometimes`]): the NaN path of the
+/// checks ("Your answer is not NaN, but ours is") runs only for a batch
+/// that no station answered in time.
+pub const SOMETIMES: &[&str] = &[NO_REPLY_IN_TIME];
+const NO_REPLY_IN_TIME: &str = "a batch had no reply in time";
 /// `dieAt`: testingTime + 0.1 s.
 pub const DIE_AT: Duration = Duration::from_millis(6100);
 /// The quit timer: quitTime + 0.1 s, quitTime = testingTime/2 when quitting
@@ -269,6 +275,7 @@ impl Tester {
         self.calls += self.take_receipts(report.batch)?;
         // 2. The true answer: the mean of this batch's on-time values.
         let (total, count) = self.take_values(report.batch);
+        sim::sometimes::sometimes(NO_REPLY_IN_TIME, count == 0);
         let truth = total / count as f64;
         self.replies_in_time += count;
         let elapsed = self.previous.elapsed();

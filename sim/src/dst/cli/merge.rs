@@ -29,6 +29,9 @@ pub struct MergeArgs {
     /// Write the merged report here (what `dst sweep --rerun` reads).
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Fail (exit 1) when a declared "sometimes" event happened in no shard.
+    #[arg(long)]
+    require_sometimes: bool,
 }
 
 /// A shard's summary and the file it came from.
@@ -110,7 +113,12 @@ pub fn merge(args: MergeArgs) -> Result<i32, UsageError> {
     if let Some(path) = &args.json {
         merged.write("--json", path)?;
     }
-    Ok(if merged.failed > 0 { 1 } else { 0 })
+    let never = super::sometimes::never_count(&merged.sometimes) > 0;
+    Ok(if merged.failed > 0 || (args.require_sometimes && never) {
+        1
+    } else {
+        0
+    })
 }
 
 /// Checks that a summary is a shard's and agrees with itself: its seed count

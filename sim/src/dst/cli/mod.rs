@@ -3,11 +3,13 @@
 //! ([`Dst::commands`]). Exit status: 0 all passed, 1 something failed, 2 bad
 //! usage (unknown scenario, malformed seed, unreadable file).
 
+mod determinism;
 mod investigate;
 mod merge;
 mod run;
 pub mod shard;
 mod slow_runs;
+mod sometimes;
 pub mod stderr_filter;
 pub mod summary;
 mod sweep;
@@ -49,6 +51,9 @@ enum Command {
     Bisect(investigate::BisectArgs),
     /// Draw a run as a self-contained HTML space-time diagram.
     Timeline(timeline::TimelineArgs),
+    /// (internal) The other process of `dst sweep --check-determinism`.
+    #[command(hide = true)]
+    DeterminismChild(determinism::ChildArgs),
 }
 
 /// A usage error: printed on stderr, exit status 2.
@@ -216,6 +221,7 @@ fn dispatch(command: Command) -> Result<i32, UsageError> {
         Command::Shrink(args) => investigate::shrink(args),
         Command::Bisect(args) => investigate::bisect(args),
         Command::Timeline(args) => timeline::timeline(args),
+        Command::DeterminismChild(args) => determinism::child(args),
     }
 }
 

@@ -21,7 +21,9 @@ use super::{usage, UsageError};
 /// Names the file format, so that `dst merge` refuses any other JSON.
 pub const FORMAT: &str = "dst-sweep-summary";
 /// Bumped whenever a field changes meaning or a field merge needs is added.
-/// 2: shard, scenarios, seed_count, complete, virtual_nanos, host, kind.
+/// 2: shard, scenarios, seed_count, complete, virtual_nanos, host, kind;
+/// later `sometimes`, optional both ways (a summary without it declares no
+/// event, and an older dst ignores it), so still 2.
 pub const VERSION: u64 = 2;
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +57,17 @@ pub struct SignatureGroup {
     pub smallest_seed: u64,
     pub scenario: String,
     pub replay: String,
+}
+
+/// The "sometimes" events one scenario declares ([`sim::sometimes`]): in
+/// how many of its runs each happened. Added to version 2 compatibly: a
+/// summary without it declares no event.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct SometimesTally {
+    /// The scenario's runs in the report.
+    pub runs: u64,
+    /// Per declared event, the runs in which it happened (zero included).
+    pub events: BTreeMap<String, u64>,
 }
 
 /// One input of a merged report.
@@ -103,6 +116,10 @@ pub struct Summary {
     /// not Figure 3's); runs without the field are not counted.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub checks: BTreeMap<String, u64>,
+    /// Per scenario that declares "sometimes" events, how often each
+    /// happened (see [`super::sometimes`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sometimes: BTreeMap<String, SometimesTally>,
     pub groups: Vec<SignatureGroup>,
     pub failures: Vec<FailedRun>,
     /// A merged report's inputs, one per shard.
@@ -126,6 +143,7 @@ impl Summary {
         (
             (self.runs, self.passed, self.failed, self.virtual_nanos),
             (&self.fault_runs, &self.failures, self.complete),
+            &self.sometimes,
         )
     }
 
@@ -175,6 +193,7 @@ pub struct Tally {
     pub virtual_nanos: u128,
     pub fault_runs: BTreeMap<String, u64>,
     pub checks: BTreeMap<String, u64>,
+    pub sometimes: BTreeMap<String, SometimesTally>,
     pub failures: Vec<FailedRun>,
 }
 
@@ -212,6 +231,24 @@ impl Tally {
         }
     }
 
+    /// Adds one run's "sometimes" hits, if its scenario declares events.
+    pub fn add_sometimes(
+        &mut self,
+        scenario: &str,
+        declared: &[&str],
+        hits: &BTreeMap<String, u64>,
+    ) {
+        if declared.is_empty() {
+            return;
+        }
+        let tally = self.sometimes.entry(scenario.to_string()).or_default();
+        tally.runs += 1;
+        for event in declared {
+            let happened = hits.get(*event).is_some_and(|&n| n > 0);
+            *tally.events.entry(event.to_string()).or_insert(0) += u64::from(happened);
+        }
+    }
+
     /// Adds a whole report (a shard).
     pub fn add_summary(&mut self, s: &Summary) {
         self.runs += s.runs;
@@ -221,6 +258,13 @@ impl Tally {
         }
         for (ran, n) in &s.checks {
             *self.checks.entry(ran.clone()).or_insert(0) += n;
+        }
+        for (scenario, theirs) in &s.sometimes {
+            let ours = self.sometimes.entry(scenario.clone()).or_default();
+            ours.runs += theirs.runs;
+            for (event, n) in &theirs.events {
+                *ours.events.entry(event.clone()).or_insert(0) += n;
+            }
         }
         self.failures.extend(s.failures.iter().cloned());
     }
@@ -252,6 +296,7 @@ impl Tally {
             virtual_nanos: self.virtual_nanos,
             fault_runs: self.fault_runs,
             checks: self.checks,
+            sometimes: self.sometimes,
             groups: groups(&self.failures),
             failures: self.failures,
             shards: Vec::new(),
@@ -359,6 +404,9 @@ pub fn print_findings(s: &Summary) {
             "checks (passing runs by the checks they ran): {}",
             parts.join(" ")
         );
+    }
+    for line in super::sometimes::lines(&s.sometimes) {
+        println!("{line}");
     }
 }
 

@@ -1,12 +1,15 @@
-//! `dst sweep PATTERN --seeds A..B [--jobs J] [--shard K/N] [--until-fail] [--json FILE]`
-//! and `dst sweep --rerun SUMMARY`.
+//! `dst sweep PATTERN --seeds A..B [--jobs J] [--shard K/N] [--until-fail] [--json FILE]
+//! [--require-sometimes] [--check-determinism]` and `dst sweep --rerun SUMMARY`.
 //!
 //! Runs every selected scenario on every seed (of its shard), J runs at a
 //! time (each run has its own thread and runtime), then reports failures
 //! grouped by signature (the message with numbers masked) with the smallest
 //! failing seed of each group, fault coverage (how many runs injected each
-//! fault kind), and a last line `sweep: R runs, P passed, F failed, wall=Ws,
-//! virtual=Vs`. `--rerun` runs again just the failing runs a summary lists.
+//! fault kind), the "sometimes" events each scenario declares (a `NEVER`
+//! line for one that happened in no run, see `sometimes.rs`), and a last
+//! line `sweep: R runs, P passed, F failed, wall=Ws, virtual=Vs`. `--rerun`
+//! runs again just the failing runs a summary lists. `--check-determinism`
+//! makes every run again in a second process (see `determinism.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -48,6 +51,12 @@ pub struct SweepArgs {
     /// Run again only the failing runs a summary lists (a shard's or `dst merge --json`'s).
     #[arg(long, value_name = "SUMMARY", conflicts_with_all = ["pattern", "seeds", "shard"])]
     rerun: Option<PathBuf>,
+    /// Fail (exit 1) when a declared "sometimes" event never happened; without it that is a loud NEVER line only.
+    #[arg(long)]
+    require_sometimes: bool,
+    /// Run every (scenario, seed) again in another process and report each trace that differs.
+    #[arg(long, conflicts_with = "rerun")]
+    check_determinism: bool,
 }
 
 pub fn sweep(args: SweepArgs) -> Result<i32, UsageError> {
@@ -90,7 +99,19 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
         .flat_map(move |seed| (0..per_seed).map(move |i| (i, seed)));
     let total = u64::try_from(seeds.len() as u128 * per_seed as u128).unwrap_or(u64::MAX);
     let started = Instant::now();
-    let (tally, slow, budgets) = run_all(&scenarios, work, total, jobs, args.until_fail);
+    let mut hashes = Vec::new();
+    let (tally, slow, budgets) = run_all(
+        &scenarios,
+        work,
+        total,
+        jobs,
+        args.until_fail,
+        &mut |result| {
+            if args.check_determinism {
+                hashes.push(super::determinism::Seen::of(result));
+            }
+        },
+    );
     let complete = tally.runs == total;
     let summary = tally.finish(
         Header {
@@ -109,6 +130,10 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
     summary::print_findings(&summary);
     let over_budget = super::print_budgets(&budgets);
     print_slow_runs(&slow);
+    let differed = match args.check_determinism {
+        true => super::determinism::check(pattern, &range, shard, jobs, hashes)?,
+        false => 0,
+    };
     println!(
         "sweep: {}, {} passed, {} failed, wall={:.3}s, virtual={:.3}s",
         summary::runs(summary.runs),
@@ -120,7 +145,9 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
     if let Some(path) = &args.json {
         summary.write("--json", path)?;
     }
-    Ok(if summary.failed > 0 || over_budget {
+    let never = super::sometimes::never_count(&summary.sometimes);
+    let fails = summary.failed > 0 || over_budget || differed > 0;
+    Ok(if fails || (args.require_sometimes && never > 0) {
         1
     } else {
         0
@@ -168,7 +195,14 @@ fn rerun(args: &SweepArgs, file: &std::path::Path, jobs: usize) -> Result<i32, U
         .collect();
     let total = work.len() as u64;
     let started = Instant::now();
-    let (tally, _, _) = run_all(&scenarios, work.into_iter(), total, jobs, args.until_fail);
+    let (tally, _, _) = run_all(
+        &scenarios,
+        work.into_iter(),
+        total,
+        jobs,
+        args.until_fail,
+        &mut |_| {},
+    );
     let complete = tally.runs == total;
     let summary = tally.finish(
         Header {
@@ -212,13 +246,15 @@ fn rerun(args: &SweepArgs, file: &std::path::Path, jobs: usize) -> Result<i32, U
 
 /// Runs `(scenario, seed)` pairs from `work` on `jobs` threads, which take
 /// the next pair from the shared iterator (a run takes far longer than the
-/// lock), and tallies each result as it arrives; traces are dropped at once.
-fn run_all(
+/// lock), and tallies each result as it arrives; `observe` sees each one
+/// too; traces are dropped at once.
+pub(super) fn run_all(
     scenarios: &[Scenario],
     work: impl Iterator<Item = (usize, u64)> + Send,
     total: u64,
     jobs: usize,
     until_fail: bool,
+    observe: &mut dyn FnMut(&RunResult),
 ) -> (Tally, SlowRuns, Budgets) {
     let work = Mutex::new(work);
     let stop = AtomicBool::new(false);
@@ -267,7 +303,9 @@ fn run_all(
             );
             if let Some(&scenario) = by_name.get(result.scenario) {
                 budgets.add(scenario, result.seed, result.virtual_time);
+                tally.add_sometimes(result.scenario, scenario.sometimes, &result.sometimes);
             }
+            observe(&result);
             tally.add_run(
                 result.scenario,
                 result.seed,
