@@ -78,6 +78,8 @@ compile_error!(
 );
 
 pub mod budget;
+mod clogs;
+pub mod endpoint_trace;
 pub mod fault;
 pub mod fs;
 pub mod inspect;

@@ -217,7 +217,10 @@ async fn one_way() -> sim::Result {
         .filter(|(from, _, at)| from == "b" && t0 + MARGIN <= *at && *at + MARGIN < t1)
         .count();
     ensure!(blocked > 0, "nothing was sent into the cut direction");
-    ensure!(back_during > 0, "b -> a stopped too while only a -> b was cut");
+    ensure!(
+        back_during > 0,
+        "b -> a stopped too while only a -> b was cut"
+    );
     ensure!(recovered > 0, "nothing crossed after enable_link");
     Ok(Summary::new()
         .with("blocked", blocked)
@@ -232,7 +235,7 @@ async fn crash_and_isolate() -> sim::Result {
     let names = ["a", "b", "c"];
     let log = Log::default();
     start(&names, &log).await;
-    let mut rng = || Duration::from_millis(sim::rand::rng().gen_range(80..200));
+    let rng = || Duration::from_millis(sim::rand::rng().gen_range(80..200));
     sleep(rng()).await;
     let crashed = now();
     node::crash("c");
@@ -250,7 +253,10 @@ async fn crash_and_isolate() -> sim::Result {
     let mut outages = cut_between(&["c"], &["a", "b"], crashed, restarted);
     outages.extend(cut_between(&["c"], &["a", "b"], isolated, rejoined));
     let (blocked, recovered) = check(&log, &outages, now())?;
-    ensure!(blocked > 0, "nothing was sent to c while it was down or cut");
+    ensure!(
+        blocked > 0,
+        "nothing was sent to c while it was down or cut"
+    );
     ensure!(recovered > 0, "c never served again");
     Ok(Summary::new()
         .with("blocked", blocked)
