@@ -262,3 +262,58 @@ async fn crash_and_isolate() -> sim::Result {
         .with("blocked", blocked)
         .with("recovered", recovered))
 }
+
+#[cfg(test)]
+mod tests {
+    use sim::endpoint_trace::TARGET;
+    use sim::trace::TraceLine;
+
+    fn trace(name: &str, seed: u64) -> Vec<TraceLine> {
+        let scenario = crate::select(name).remove(0);
+        let result = sim::run(&scenario, seed, &sim::RunOptions::default());
+        assert!(result.passed(), "{name}: {:?}", result.failure());
+        result.trace.lines
+    }
+
+    #[test]
+    fn datagrams_are_trace_lines_between_nodes_and_none_crosses_the_cut() {
+        let lines = trace("sim/endpoint/partition", 3);
+        let datagrams: Vec<&TraceLine> = lines.iter().filter(|l| l.target == TARGET).collect();
+        // A send on the sender's lane names the receiver; a receipt on the
+        // receiver's lane names the sender; no line holds an address.
+        assert!(datagrams.iter().any(|l| &*l.node == "a"
+            && l.message() == "send"
+            && l.field("to") == Some("b")
+            && l.field("port") == Some("9000")
+            && l.field("tag") == Some("1")));
+        assert!(datagrams
+            .iter()
+            .any(|l| &*l.node == "b" && l.message() == "recv" && l.field("from") == Some("a")));
+        assert!(datagrams.iter().all(|l| !l.text.contains("10.0.")));
+        let at = |message: &str| {
+            lines
+                .iter()
+                .find(|l| l.target == "sim::net" && l.message() == message)
+                .map(|l| l.at)
+                .unwrap()
+        };
+        // A receipt up to a few ms into the cut may come from a send just
+        // before it (madsim decides 1 ms after the send starts).
+        let (cut, healed) = (at("partition") + super::MARGIN, at("heal"));
+        let crossing = |l: &&&TraceLine| {
+            l.message() == "recv" && ((&*l.node == "a") != (l.field("from") == Some("a")))
+        };
+        let during = |l: &&&TraceLine| cut <= l.at && l.at < healed;
+        assert_eq!(datagrams.iter().filter(crossing).filter(during).count(), 0);
+        assert!(datagrams.iter().filter(crossing).any(|l| l.at > healed));
+    }
+
+    #[test]
+    fn sim_rpc_datagrams_stay_out_of_the_endpoint_trace() {
+        for name in ["sim/labrpc/basic", "sim/labrpc/reply_after_cut"] {
+            let lines = trace(name, 0);
+            assert!(lines.iter().any(|l| l.target == "sim::rpc"), "{name}");
+            assert!(lines.iter().all(|l| l.target != TARGET), "{name}");
+        }
+    }
+}
