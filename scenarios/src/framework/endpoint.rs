@@ -13,6 +13,7 @@
 //! kills a send in progress.
 
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,6 +34,7 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario::new("sim/endpoint/crash_and_isolate", || {
             Box::pin(crash_and_isolate())
         }),
+        Scenario::new("sim/endpoint/stream_waits", || Box::pin(stream_waits())),
     ]
 }
 
@@ -261,6 +263,78 @@ async fn crash_and_isolate() -> sim::Result {
     Ok(Summary::new()
         .with("blocked", blocked)
         .with("recovered", recovered))
+}
+
+/// A stream (`connect1`/`accept1`) from a to b while b is isolated: nothing
+/// arrives during the isolation, and after `rejoin` everything sent
+/// arrives, in order (madsim's streams wait for the link, they do not drop).
+async fn stream_waits() -> sim::Result {
+    node::create("a");
+    node::create("b");
+    let server = SocketAddr::new(node::ip("b"), PORT);
+    let received: Arc<Mutex<Vec<(u64, Duration)>>> = Arc::default();
+    let sent: Arc<Mutex<Vec<(u64, Duration)>>> = Arc::default();
+    let log = received.clone();
+    node::spawn("b", async move {
+        let endpoint = Endpoint::bind(server).await.expect("bind");
+        let (_sender, mut receiver, _) = endpoint.accept1().await.expect("accept");
+        loop {
+            let payload = receiver.recv().await.expect("stream open");
+            let number = *payload.downcast::<u64>().expect("a number");
+            log.lock().unwrap().push((number, now()));
+        }
+    });
+    let log = sent.clone();
+    node::spawn("a", async move {
+        sleep(Duration::from_millis(10)).await;
+        let endpoint = Endpoint::bind(SocketAddr::new(node::ip("a"), 0))
+            .await
+            .expect("bind");
+        let (sender, _receiver) = endpoint.connect1(server).await.expect("connect");
+        for number in 0u64.. {
+            log.lock().unwrap().push((number, now()));
+            sender.send(Box::new(number)).await.expect("stream open");
+            sleep(PERIOD).await;
+        }
+    });
+    sleep(Duration::from_millis(100)).await;
+    let t0 = now();
+    net::isolate("b");
+    sleep(Duration::from_millis(sim::rand::rng().gen_range(100..300))).await;
+    let t1 = now();
+    net::rejoin("b");
+    // A stream retries a cut link with a doubling backoff: give it twice
+    // the outage to catch up.
+    sleep(Duration::from_millis(700)).await;
+    let end = now();
+    let received = received.lock().unwrap().clone();
+    let sent = sent.lock().unwrap().clone();
+    let numbers: Vec<u64> = received.iter().map(|r| r.0).collect();
+    let expected: Vec<u64> = (0..numbers.len() as u64).collect();
+    ensure!(
+        numbers == expected,
+        "received out of order or with gaps: {numbers:?}"
+    );
+    let due = sent.iter().filter(|s| s.1 + MARGIN < end).count();
+    ensure!(
+        numbers.len() >= due,
+        "sent {due} in time, received {}",
+        numbers.len()
+    );
+    let held: Vec<&(u64, Duration)> = received
+        .iter()
+        .filter(|r| sent[r.0 as usize].1 >= t0 && sent[r.0 as usize].1 < t1)
+        .collect();
+    ensure!(!held.is_empty(), "nothing was sent during the isolation");
+    for (number, at) in &received {
+        ensure!(
+            *at < t0 + MARGIN || *at >= t1,
+            "message {number} arrived at {at:?}, while b was isolated"
+        );
+    }
+    Ok(Summary::new()
+        .with("held", held.len())
+        .with("received", numbers.len()))
 }
 
 #[cfg(test)]
