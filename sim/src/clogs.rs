@@ -25,6 +25,7 @@
 //! every change of reachability applies its difference, and a node created
 //! later gets the clogs that name it.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::net::IpAddr;
@@ -38,6 +39,15 @@ use crate::node;
 
 type Links = BTreeSet<(String, String)>;
 
+thread_local! {
+    /// Whether this thread's run has cut anything since its last heal: a
+    /// `sim::rpc` send, thousands a run and nearly all with nothing cut,
+    /// looks here first. A run is one thread, so a value left by an earlier
+    /// run on the thread is overwritten by this run's first fault verb
+    /// before it could matter, and a stale `true` only costs a lookup.
+    static ANY_CUT: Cell<bool> = const { Cell::new(false) };
+}
+
 /// Applies the difference between two reachabilities to madsim's clogs.
 pub(crate) fn apply_change(
     isolated_before: &BTreeSet<String>,
@@ -45,6 +55,7 @@ pub(crate) fn apply_change(
     isolated_after: &BTreeSet<String>,
     cut_after: &Links,
 ) {
+    ANY_CUT.with(|any| any.set(!isolated_after.is_empty() || !cut_after.is_empty()));
     let net = NetSim::current();
     for name in isolated_before.difference(isolated_after) {
         if let Some(id) = node::madsim_id(name) {
@@ -95,46 +106,53 @@ struct Lifted {
 }
 
 /// The receiver of a `sim::rpc` datagram.
-pub(crate) enum Peer {
-    Node(String),
-    /// A caller's address, looked up only when some clog exists.
+pub(crate) enum Peer<'a> {
+    Node(&'a str),
+    /// A caller's address, looked up only when something is cut.
     Ip(IpAddr),
 }
 
 /// Lifts the clogs that would stop a datagram from node `from` to `to`.
-fn lift(from: &str, to: &Peer) -> Option<Lifted> {
-    let network = crate::net::network();
-    let state = network.state.lock().unwrap();
-    if state.isolated.is_empty() && state.cut_links.is_empty() {
+/// Costs a thread-local read while nothing is cut, and no call into madsim
+/// unless this very link is clogged.
+fn lift(from: &str, to: &Peer<'_>) -> Option<Lifted> {
+    if !ANY_CUT.with(|any| any.get()) {
         return None;
     }
+    let network = crate::net::network();
+    let state = network.state.lock().unwrap();
     // None: an address of no node of ours (the harness), never clogged.
+    let found;
     let to = match to {
-        Peer::Node(name) => Some(name.clone()),
-        Peer::Ip(ip) => node::name_of_ip(*ip),
+        Peer::Node(name) => Some(*name),
+        Peer::Ip(ip) => {
+            found = node::name_of_ip(*ip);
+            found.as_deref()
+        }
     };
-    let to = to.as_deref();
+    let isolated: Vec<&str> = std::iter::once(from)
+        .chain(to)
+        .filter(|name| state.isolated.contains(*name))
+        .collect();
+    // Not `contains`: that would build an owned key for every send.
+    let cut = to.filter(|to| state.cut_links.iter().any(|(a, b)| a == from && b == to));
+    if isolated.is_empty() && cut.is_none() {
+        return None;
+    }
     let mut lifted = Lifted {
         nodes: Vec::new(),
         link: None,
     };
-    for name in std::iter::once(from).chain(to) {
-        if state.isolated.contains(name) {
-            if let Some(id) = node::madsim_id(name) {
-                if !lifted.nodes.contains(&id) {
-                    lifted.nodes.push(id);
-                }
+    for name in isolated {
+        if let Some(id) = node::madsim_id(name) {
+            if !lifted.nodes.contains(&id) {
+                lifted.nodes.push(id);
             }
         }
     }
-    if let Some(to) = to {
-        if state
-            .cut_links
-            .contains(&(from.to_string(), to.to_string()))
-        {
-            if let (Some(a), Some(b)) = (node::madsim_id(from), node::madsim_id(to)) {
-                lifted.link = Some((a, b));
-            }
+    if let Some(to) = cut {
+        if let (Some(a), Some(b)) = (node::madsim_id(from), node::madsim_id(to)) {
+            lifted.link = Some((a, b));
         }
     }
     drop(state);
@@ -163,11 +181,15 @@ fn restore(lifted: Lifted) {
 pub(crate) struct Internal<'a, F> {
     inner: Pin<&'a mut F>,
     /// (sender, receiver) of a send; None for a receive.
-    link: Option<(String, Peer)>,
+    link: Option<(&'a str, Peer<'a>)>,
 }
 
 /// Wraps a `sim::rpc` send from node `from` to node `to`.
-pub(crate) fn send<F: Future>(inner: Pin<&mut F>, from: String, to: Peer) -> Internal<'_, F> {
+pub(crate) fn send<'a, F: Future>(
+    inner: Pin<&'a mut F>,
+    from: &'a str,
+    to: Peer<'a>,
+) -> Internal<'a, F> {
     Internal {
         inner,
         link: Some((from, to)),

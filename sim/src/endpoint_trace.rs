@@ -59,6 +59,11 @@ pub(crate) fn unseen<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Whether an Endpoint event now would be recorded: not inside [`unseen`].
+pub(crate) fn seen() -> bool {
+    UNSEEN.with(|u| u.get()) == 0
+}
+
 /// Whether the callsite is one of madsim's two Endpoint datagram events.
 pub(crate) fn wanted(metadata: &Metadata<'_>) -> bool {
     *metadata.level() == Level::TRACE && metadata.is_event() && metadata.target() == MADSIM_TARGET
@@ -67,7 +72,7 @@ pub(crate) fn wanted(metadata: &Metadata<'_>) -> bool {
 /// The level and text of the line for madsim event `event` emitted on
 /// `node`, or None if it is not recorded (`sim::rpc`'s, or not a datagram).
 pub(crate) fn line(event: &Event<'_>, node: &str) -> Option<(Level, String)> {
-    if UNSEEN.with(|u| u.get()) > 0 {
+    if !seen() {
         return None;
     }
     let mut message = MessageVisitor(String::new());

@@ -244,7 +244,7 @@ impl ClientEnd {
         let server = SocketAddr::new(node::ip(to), RPC_PORT);
         net::count_datagram();
         let send = pin!(endpoint.send_to_raw(server, TAG_REQUEST, Box::new(wire)));
-        clogs::send(send, from.to_string(), clogs::Peer::Node(to.to_string()))
+        clogs::send(send, from, clogs::Peer::Node(to))
             .await
             .expect("datagram send in the simulation");
         let mut receive = pin!(receive_reply(&endpoint, call_id));
@@ -385,6 +385,8 @@ impl Server {
 
     async fn dispatch(self, endpoint: Endpoint, me: String) {
         let endpoint = Arc::new(endpoint);
+        // For the reply tasks: a reference count per request, not a copy.
+        let shared_me: Arc<str> = me.as_str().into();
         loop {
             let received = clogs::receive(pin!(endpoint.recv_from_raw(TAG_REQUEST))).await;
             let Ok((payload, from)) = received else {
@@ -405,7 +407,7 @@ impl Server {
                 .or_insert(0) += 1;
             let handler = self.methods.get(&request.method).cloned();
             let endpoint = endpoint.clone();
-            let me = me.clone();
+            let me = shared_me.clone();
             let arrived_at = net::now();
             madsim::task::spawn(async move {
                 let result = match handler {
@@ -424,7 +426,7 @@ impl Server {
                 // dropped by the network, which is what labrpc does too.
                 net::count_datagram();
                 let send = pin!(endpoint.send_to_raw(from, TAG_REPLY, Box::new(wire)));
-                let _ = clogs::send(send, me, clogs::Peer::Ip(from.ip())).await;
+                let _ = clogs::send(send, &me, clogs::Peer::Ip(from.ip())).await;
             });
         }
     }

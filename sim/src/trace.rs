@@ -375,7 +375,11 @@ fn wanted(metadata: &Metadata<'_>) -> bool {
 
 impl Subscriber for RunSubscriber {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if wanted(metadata) {
+        if crate::endpoint_trace::wanted(metadata) {
+            // Asked per event (`enabled`), so that `sim::rpc`'s own
+            // datagrams cost no event at all.
+            Interest::sometimes()
+        } else if wanted(metadata) {
             Interest::always()
         } else {
             Interest::never()
@@ -383,6 +387,9 @@ impl Subscriber for RunSubscriber {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        if crate::endpoint_trace::wanted(metadata) {
+            return crate::endpoint_trace::seen();
+        }
         wanted(metadata)
     }
 
