@@ -509,3 +509,35 @@ fn a_big_raft_run_is_density_when_zoomed_out_and_arrows_when_zoomed_in() {
     drop(b);
     let _ = std::fs::remove_dir_all(page.parent().unwrap());
 }
+
+#[test]
+fn endpoint_datagrams_are_arrows_between_nodes_in_chromium() {
+    let test = "endpoint_datagrams_are_arrows_between_nodes_in_chromium";
+    let Some((browser, driver)) = tools(test) else {
+        return;
+    };
+    let page = page_of("sim/endpoint/partition", 0, "endpoint");
+    let b = Browser::start(&browser, &driver, "endpoint");
+    b.open(&page);
+    let drawn: usize = b.plot_attr("messages").parse().unwrap();
+    let total = b.js("return timeline.model.messages.length;");
+    assert!(drawn > 0, "no datagram drawn");
+    assert_eq!(json!(drawn), total, "the whole run shows every datagram");
+    // Clicking where a received datagram ends selects a datagram's line
+    // (its receipt, or a send drawn at the same spot).
+    let target = b.js(
+        "const M = timeline.model; const r = document.getElementById('canvas').getBoundingClientRect(); \
+         for (const m of M.messages) { if (!m.received) continue; const p = timeline.where(m.recv); \
+           if (p && p.x > r.left + 140 && p.x < r.right - 40) return [m.recv, Math.round(p.x), Math.round(p.y)]; } \
+         return null;",
+    );
+    assert!(!target.is_null(), "no datagram receipt drawn in the window");
+    b.click_at(target[1].as_i64().unwrap(), target[2].as_i64().unwrap());
+    let selected = b.js(
+        "const i = +document.getElementById('plot').dataset.selected; return timeline.model.events[i].line;",
+    );
+    let line = selected.as_str().unwrap();
+    assert!(line.contains(" sim::endpoint "), "{line}");
+    drop(b);
+    let _ = std::fs::remove_dir_all(page.parent().unwrap());
+}

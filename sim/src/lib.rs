@@ -92,9 +92,11 @@ compile_error!(
 extern crate self as sim;
 
 pub mod budget;
+mod clogs;
 pub mod crash_point;
 #[cfg(feature = "dst")]
 pub mod dst;
+pub mod endpoint_trace;
 pub mod fault;
 pub mod fs;
 pub mod inspect;

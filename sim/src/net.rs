@@ -8,9 +8,11 @@
 //! `disconnect(n)` / `connect(n)` (a link works iff both ends are connected),
 //! and `disable_link` / `enable_link` cut one direction only.
 //!
-//! Why not madsim's `clog_*`: clogged datagrams are silently dropped, while
-//! labrpc's semantics need the *caller* to see a failure after a bounded,
-//! seeded delay. The RPC layer consults this state instead.
+//! Why not madsim's `clog_*` for RPCs: clogged datagrams are silently
+//! dropped, while labrpc's semantics need the *caller* to see a failure
+//! after a bounded, seeded delay. The RPC layer consults this state instead;
+//! the state is also mirrored into madsim's clogs for raw Endpoint traffic,
+//! from which `sim::rpc` is exempt (see [`crate::clogs`]).
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -118,9 +120,21 @@ impl NetState {
         if let Some((ended, _)) = self.past.last() {
             assert!(*ended <= now, "virtual time went backwards");
         }
-        self.past.push((now, before));
         change(self);
+        crate::clogs::apply_change(
+            &before.isolated,
+            &before.cut_links,
+            &self.isolated,
+            &self.cut_links,
+        );
+        self.past.push((now, before));
     }
+}
+
+/// Gives node `name`, just created, the clogs its faults call for (see
+/// [`crate::clogs`]).
+pub(crate) fn node_created(name: &str) {
+    with_state(|s| crate::clogs::apply_to_new_node(s, name));
 }
 
 /// Virtual time since the run started.

@@ -106,6 +106,7 @@ pub fn create(name: &str) -> IpAddr {
     );
     drop(registry);
     tracing::info!(target: "sim::node", node = name, %ip, "create");
+    crate::net::node_created(name);
     ip
 }
 
@@ -335,6 +336,24 @@ pub fn current() -> String {
         .get(&id)
         .cloned()
         .unwrap_or_else(|| MAIN.to_string())
+}
+
+/// madsim's id of node `name`, if there is such a node.
+pub(crate) fn madsim_id(name: &str) -> Option<NodeId> {
+    let nodes = nodes();
+    let registry = nodes.registry.lock().unwrap();
+    registry.by_name.get(name).map(|e| e.id)
+}
+
+/// The name of the node with address `ip`, if one has it.
+pub(crate) fn name_of_ip(ip: IpAddr) -> Option<String> {
+    let nodes = nodes();
+    let registry = nodes.registry.lock().unwrap();
+    registry
+        .by_name
+        .iter()
+        .find(|(_, e)| e.ip == ip)
+        .map(|(name, _)| name.clone())
 }
 
 /// (alive, generation) of a node, or None if there is no such node.

@@ -46,7 +46,7 @@ use madsim::time::sleep;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::{fault, net, node};
+use crate::{clogs, fault, net, node};
 
 mod faults;
 pub(crate) use faults::NetFaults;
@@ -250,8 +250,8 @@ impl ClientEnd {
         let wire = bincode::serialize(&request).expect("requests always encode");
         let server = SocketAddr::new(node::ip(to), RPC_PORT);
         net::count_datagram();
-        endpoint
-            .send_to_raw(server, TAG_REQUEST, Box::new(wire))
+        let send = pin!(endpoint.send_to_raw(server, TAG_REQUEST, Box::new(wire)));
+        clogs::send(send, from, clogs::Peer::Node(to))
             .await
             .expect("datagram send in the simulation");
         let mut receive = pin!(receive_reply(&endpoint, call_id));
@@ -294,8 +294,7 @@ async fn receive_reply(
     call_id: u64,
 ) -> (Result<Vec<u8>, ServerError>, Duration) {
     loop {
-        let (payload, _from) = endpoint
-            .recv_from_raw(TAG_REPLY)
+        let (payload, _from) = clogs::receive(pin!(endpoint.recv_from_raw(TAG_REPLY)))
             .await
             .expect("receiving on a bound endpoint");
         let bytes = payload
@@ -393,8 +392,11 @@ impl Server {
 
     async fn dispatch(self, endpoint: Endpoint, me: String) {
         let endpoint = Arc::new(endpoint);
+        // For the reply tasks: a reference count per request, not a copy.
+        let shared_me: Arc<str> = me.as_str().into();
         loop {
-            let Ok((payload, from)) = endpoint.recv_from_raw(TAG_REQUEST).await else {
+            let received = clogs::receive(pin!(endpoint.recv_from_raw(TAG_REQUEST))).await;
+            let Ok((payload, from)) = received else {
                 return;
             };
             let bytes = payload
@@ -412,6 +414,7 @@ impl Server {
                 .or_insert(0) += 1;
             let handler = self.methods.get(&request.method).cloned();
             let endpoint = endpoint.clone();
+            let me = shared_me.clone();
             let arrived_at = net::now();
             madsim::task::spawn(async move {
                 let result = match handler {
@@ -429,7 +432,8 @@ impl Server {
                 // The caller may have given up; a reply to a closed port is
                 // dropped by the network, which is what labrpc does too.
                 net::count_datagram();
-                let _ = endpoint.send_to_raw(from, TAG_REPLY, Box::new(wire)).await;
+                let send = pin!(endpoint.send_to_raw(from, TAG_REPLY, Box::new(wire)));
+                let _ = clogs::send(send, &me, clogs::Peer::Ip(from.ip())).await;
             });
         }
     }

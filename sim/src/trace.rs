@@ -385,17 +385,24 @@ thread_local! {
 static NEXT_TAG: AtomicU32 = AtomicU32::new(1);
 
 /// madsim's own events (scheduling, sockets) are noise for our traces and
-/// would make them depend on madsim internals; TRACE is never recorded.
+/// would make them depend on madsim internals; TRACE is never recorded,
+/// except madsim's two Endpoint datagram events, recorded as node-to-node
+/// lines (see [`crate::endpoint_trace`]).
 fn wanted(metadata: &Metadata<'_>) -> bool {
     if metadata.is_span() {
         return true;
     }
-    *metadata.level() <= Level::DEBUG && !metadata.target().starts_with("madsim")
+    (*metadata.level() <= Level::DEBUG && !metadata.target().starts_with("madsim"))
+        || crate::endpoint_trace::wanted(metadata)
 }
 
 impl Subscriber for RunSubscriber {
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if wanted(metadata) {
+        if crate::endpoint_trace::wanted(metadata) {
+            // Asked per event (`enabled`), so that `sim::rpc`'s own
+            // datagrams cost no event at all.
+            Interest::sometimes()
+        } else if wanted(metadata) {
             Interest::always()
         } else {
             Interest::never()
@@ -403,6 +410,9 @@ impl Subscriber for RunSubscriber {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        if crate::endpoint_trace::wanted(metadata) {
+            return crate::endpoint_trace::seen();
+        }
         wanted(metadata)
     }
 
@@ -458,17 +468,29 @@ impl Subscriber for RunSubscriber {
                 return;
             };
             let node = current_node().unwrap_or_else(|| "-".into());
+            let (level, target, text) = if crate::endpoint_trace::wanted(event.metadata()) {
+                let Some((level, text)) = crate::endpoint_trace::line(event, &node) else {
+                    return;
+                };
+                (level, crate::endpoint_trace::TARGET, text)
+            } else {
+                let mut text = TextVisitor::new();
+                event.record(&mut text);
+                (
+                    *event.metadata().level(),
+                    event.metadata().target(),
+                    text.finish(),
+                )
+            };
             let at = madsim::time::TimeHandle::try_current()
                 .map(|t| t.elapsed())
                 .unwrap_or_default();
-            let mut text = TextVisitor::new();
-            event.record(&mut text);
             recorder.lines.push(TraceLine {
                 at,
-                level: *event.metadata().level(),
-                target: event.metadata().target(),
+                level,
+                target,
                 node,
-                text: text.finish(),
+                text,
             });
             if RECORD_SITES.load(Ordering::Relaxed) {
                 let metadata = event.metadata();

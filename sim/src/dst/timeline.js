@@ -130,6 +130,16 @@
       for (const r of visible) if (r.id === selRpc) drawRpc(r, ys, true);
     }
 
+    // Raw Endpoint datagrams: an arrow from sender to receiver, or a
+    // crossed stub when never received. Too many in view to read: none.
+    const messages = [];
+    for (const m of M.messages) {
+      if (m.t1 < t0 || m.t0 > t1 || ys[m.from] === null || ys[m.to] === null) continue;
+      if (!kindsOn[M.events[m.send].kind]) continue;
+      messages.push(m);
+    }
+    if (messages.length <= MAX_ARROWS) for (const m of messages) drawMessage(m, ys);
+
     // Events: dots (INFO and above), labels where there is room, aggregated
     // into one bigger dot per lane and 4 px when crowded.
     const dots = [];
@@ -202,6 +212,7 @@
     plot.dataset.t1 = secs(t1, 9);
     plot.dataset.lod = lod;
     plot.dataset.rpcs = String(visible.length);
+    plot.dataset.messages = String(messages.length);
     plot.dataset.lanes = shown().map((l) => M.lanes[l]).join(',');
     document.getElementById('window').textContent =
       'showing ' + secs(t0, 6) + 's – ' + secs(t1, 6) + 's of ' + secs(END, 6) + 's';
@@ -220,6 +231,29 @@
     ctx.fillStyle = M.kinds[e.kind].startsWith('sim::') ? '#a00' : '#2255aa';
     ctx.beginPath(); ctx.arc(px, py, r, 0, 2 * Math.PI); ctx.fill();
     hits.push([px, py, i]);
+  }
+
+  function drawMessage(m, ys) {
+    const x1 = x(m.t0), y1 = ys[m.from], y2 = ys[m.to];
+    ctx.lineWidth = 0.8;
+    if (m.received) {
+      const x2 = x(m.t1), d = y2 > y1 ? -1 : 1;
+      ctx.strokeStyle = ctx.fillStyle = 'rgba(40,90,200,0.8)';
+      ctx.beginPath(); ctx.moveTo(x1, y1); ctx.lineTo(x2, y2); ctx.stroke();
+      ctx.beginPath(); ctx.moveTo(x2, y2); ctx.lineTo(x2 - 3, y2 + 6 * d); ctx.lineTo(x2 + 3, y2 + 6 * d); ctx.fill();
+      hits.push([x1, y1, m.send]);
+      hits.push([x2, y2, m.recv]);
+    } else {
+      const ye = y1 + (y2 - y1) * 0.4;
+      ctx.strokeStyle = 'rgba(221,51,51,0.85)';
+      ctx.setLineDash([3, 2]);
+      ctx.beginPath(); ctx.moveTo(x1, y1); ctx.lineTo(x1 + 10, ye); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.beginPath(); ctx.moveTo(x1 + 7, ye - 3); ctx.lineTo(x1 + 13, ye + 3);
+      ctx.moveTo(x1 + 13, ye - 3); ctx.lineTo(x1 + 7, ye + 3); ctx.stroke();
+      hits.push([x1, y1, m.send]);
+    }
+    ctx.lineWidth = 1;
   }
 
   function drawRpc(r, ys, selected) {

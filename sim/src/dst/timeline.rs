@@ -19,8 +19,11 @@
 //! The page is a pure function of the run: no wall time, no hash-map order,
 //! so the same run gives the same bytes.
 
+mod messages;
+
 use std::collections::BTreeMap;
 
+pub use messages::Message;
 use serde::Serialize;
 use sim::trace::TraceLine;
 use sim::RunResult;
@@ -45,6 +48,8 @@ pub struct Model {
     /// Every trace line, in trace order.
     pub events: Vec<Event>,
     pub rpcs: Vec<Rpc>,
+    /// Raw Endpoint datagrams (`sim::endpoint` lines), by send time.
+    pub messages: Vec<Message>,
     pub outages: Vec<Outage>,
     pub failure: Option<FailureMark>,
 }
@@ -182,6 +187,7 @@ impl Model {
         let mut outages = Vec::new();
         let mut down: BTreeMap<usize, u64> = BTreeMap::new();
         let mut cut: BTreeMap<usize, u64> = BTreeMap::new();
+        let mut datagrams = messages::Pairing::default();
         for (i, l) in lines.iter().enumerate() {
             let t = nanos(l.at);
             let about = match l.target {
@@ -225,6 +231,9 @@ impl Model {
                         });
                     }
                 }
+            }
+            if l.target == sim::endpoint_trace::TARGET {
+                datagrams.line(i, t, lane, l, |name| lane_of(name, &mut lanes));
             }
             match (l.target, l.message()) {
                 ("sim::node", "crash") => {
@@ -323,6 +332,7 @@ impl Model {
             kinds,
             events,
             rpcs,
+            messages: datagrams.finish(),
             outages,
             failure,
         }
@@ -404,7 +414,7 @@ fn page(title: &str, banner: &str, json: &str) -> String {
 <div id="controls"><button id="zoom-in" type="button">+</button> <button id="zoom-out" type="button">−</button> <button id="reset" type="button">whole run</button> <span id="window"></span> <span id="lod-note"></span></div>
 </header>
 <div id="plot" data-t0="0" data-t1="0" data-lod="" data-lanes=""><canvas id="canvas"></canvas><div id="labels"></div></div>
-<p class="help">Lanes are nodes. Wheel: zoom the time axis around the pointer; drag: pan; double-click: whole run; keys + − ← →. Green arrows are RPCs that got a reply, red dashed ones failed (cross at the end), grey dotted stubs marked ? were still unanswered when the run ended; red bands are crashes, grey bands partitions; dots are protocol events (INFO and above). Zoomed out, RPCs become density bands (green ok, red failed per lane). Click a dot or an arrow end to see its trace lines.</p>
+<p class="help">Lanes are nodes. Wheel: zoom the time axis around the pointer; drag: pan; double-click: whole run; keys + − ← →. Green arrows are RPCs that got a reply, red dashed ones failed (cross at the end), grey dotted stubs marked ? were still unanswered when the run ended; blue arrows are raw Endpoint datagrams (sender to receiver), crossed red stubs datagrams never received; red bands are crashes, grey bands partitions; dots are protocol events (INFO and above). Zoomed out, RPCs become density bands (green ok, red failed per lane). Click a dot or an arrow end to see its trace lines.</p>
 <div id="bottom"><section id="filters"><h2>Lanes</h2><div id="lane-filters"></div><h2>Event kinds</h2><div id="kind-filters"></div></section>
 <section id="trace"><h2>Trace</h2><div id="trace-lines">Click an event.</div></section></div>
 <script type="application/json" id="model">"#
@@ -603,6 +613,67 @@ mod tests {
         // Fault events sit on the lane of the node they are about.
         assert_eq!(m.lanes[m.events[8].lane], "b");
         assert_eq!(m.failure.as_ref().unwrap().t, ms(9));
+    }
+
+    #[test]
+    fn endpoint_datagrams_pair_sends_with_receipts_and_keep_the_lost() {
+        let e = sim::endpoint_trace::TARGET;
+        let lines = [
+            line(0, "main", "sim::node", "create node=a ip=10.0.0.1"),
+            line(0, "main", "sim::node", "create node=b ip=10.0.0.2"),
+            line(1, "a", e, "send to=b port=9000 tag=1 from_port=5"),
+            line(2, "a", e, "send to=b port=9000 tag=1 from_port=5"),
+            line(3, "b", e, "recv from=a port=9000 tag=1 from_port=5"),
+            line(4, "b", e, "send to=a port=5 tag=2 from_port=9000"),
+            line(5, "a", e, "recv from=b port=5 tag=2 from_port=9000"),
+            // A receipt with no send before it pairs with nothing.
+            line(6, "a", e, "recv from=b port=5 tag=3 from_port=9000"),
+        ];
+        let m = Model::from_trace("t", 0, &lines, std::time::Duration::from_millis(7), None);
+        assert_eq!(m.lanes, ["main", "a", "b"]);
+        let ms = |t: u64| t * 1_000_000;
+        let drawn: Vec<(&str, &str, u64, u64, bool, usize, usize)> = m
+            .messages
+            .iter()
+            .map(|d| {
+                let (from, to) = (m.lanes[d.from].as_str(), m.lanes[d.to].as_str());
+                (from, to, d.t0, d.t1, d.received, d.send, d.recv)
+            })
+            .collect();
+        assert_eq!(
+            drawn,
+            [
+                ("a", "b", ms(1), ms(3), true, 2, 4),
+                ("a", "b", ms(2), ms(2), false, 3, 3),
+                ("b", "a", ms(4), ms(5), true, 5, 6),
+            ]
+        );
+        assert_eq!(m.messages[2].label, "port 5 tag 2");
+        assert!(m.rpcs.is_empty());
+    }
+
+    #[test]
+    fn a_partition_loses_exactly_the_datagrams_across_it() {
+        let r = run("sim/endpoint/partition", 0);
+        assert!(r.passed(), "{:?}", r.failure());
+        let m = Model::of(&r);
+        let a = m.lanes.iter().position(|l| l == "a").unwrap();
+        let (lost, received): (Vec<&Message>, Vec<&Message>) =
+            m.messages.iter().partition(|d| !d.received);
+        assert!(!lost.is_empty() && !received.is_empty());
+        // The gossip's last sends may still be in flight when the run ends;
+        // every datagram lost before the heal crossed the cut around `a`.
+        let healed = r
+            .trace
+            .lines
+            .iter()
+            .find(|l| l.target == "sim::net" && l.message() == "heal")
+            .map(|l| nanos(l.at))
+            .expect("the scenario heals");
+        for d in lost.iter().filter(|d| d.t0 < healed) {
+            assert!(d.from == a || d.to == a, "{d:?} lost inside one side");
+        }
+        assert!(received.iter().any(|d| d.from == a));
     }
 
     #[test]
