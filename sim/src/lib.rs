@@ -92,6 +92,7 @@ mod scenario;
 pub mod seeds;
 pub mod select;
 pub mod snapshot;
+pub mod swarm;
 pub mod trace;
 pub mod work;
 

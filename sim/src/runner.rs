@@ -19,7 +19,7 @@ use madsim::runtime::Runtime;
 use crate::fault::{self, FaultId, Fired};
 use crate::scenario::{Failure, FailureKind, Scenario, Summary};
 use crate::trace::{self, Trace, WALL_CLOCK_MESSAGE};
-use crate::{fs, inspect, net, node, work};
+use crate::{fs, inspect, net, node, swarm, work};
 use std::collections::BTreeMap;
 
 /// How a run is made.
@@ -83,6 +83,8 @@ pub struct RunResult {
     pub failing_probes: Vec<(String, String)>,
     /// Whether the scenario registered any consistency probe.
     pub has_probes: bool,
+    /// The parameters a swarm scenario drew from the seed ([`crate::swarm`]).
+    pub drawn: Vec<(&'static str, crate::swarm::Value)>,
 }
 
 /// What became of a run.
@@ -283,6 +285,7 @@ fn failed_without_trace(scenario: &Scenario, seed: u64, message: String) -> RunR
         dump: Vec::new(),
         failing_probes: Vec::new(),
         has_probes: false,
+        drawn: Vec::new(),
     }
 }
 
@@ -311,6 +314,7 @@ fn run_here(
     });
     net::reset_stats();
     inspect::clear();
+    swarm::begin();
     PANIC.with(|p| *p.borrow_mut() = None);
     IN_RUN.with(|r| r.set(true));
 
@@ -404,5 +408,6 @@ fn run_here(
         dump: output.dump,
         failing_probes: output.failing_probes,
         has_probes: output.has_probes,
+        drawn: swarm::end(),
     }
 }
