@@ -31,6 +31,8 @@
 mod accounts;
 mod deposits;
 mod hidden_bonus;
+pub mod swarm;
+mod swarm_ops;
 mod transfers;
 
 use std::future::Future;
@@ -79,6 +81,9 @@ pub fn suite<B: BankApi>(prefix: &str) -> Vec<Scenario> {
         })
         .time_limit(Duration::from_secs(8)),
     ]
+    .into_iter()
+    .chain(swarm::suite::<B>(prefix))
+    .collect()
 }
 
 /// How a scenario's operations are preempted (see [`Jitter`]): the most
