@@ -12,6 +12,7 @@ pub mod shard;
 mod slow_runs;
 pub mod stderr_filter;
 pub mod summary;
+mod swarm_coverage;
 mod sweep;
 mod targets;
 mod timeline;

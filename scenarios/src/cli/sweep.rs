@@ -23,6 +23,7 @@ use sim::{fault, report, RunOptions, RunResult, Scenario};
 use super::shard::Shard;
 use super::slow_runs::{self, SlowRuns};
 use super::summary::{self, Header, Kind, Tally};
+use super::swarm_coverage::SwarmCoverage;
 use super::{check_output_path, parse_range_arg, selected, usage, UsageError};
 
 #[derive(Args, Debug)]
@@ -90,7 +91,7 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
         .flat_map(move |seed| (0..per_seed).map(move |i| (i, seed)));
     let total = u64::try_from(seeds.len() as u128 * per_seed as u128).unwrap_or(u64::MAX);
     let started = Instant::now();
-    let (tally, slow, budgets) = run_all(&scenarios, work, total, jobs, args.until_fail);
+    let (tally, slow, budgets, swarm) = run_all(&scenarios, work, total, jobs, args.until_fail);
     let complete = tally.runs == total;
     let summary = tally.finish(
         Header {
@@ -107,6 +108,9 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
         started.elapsed(),
     );
     summary::print_findings(&summary);
+    for line in swarm.lines() {
+        println!("{line}");
+    }
     let over_budget = super::print_budgets(&budgets);
     print_slow_runs(&slow);
     println!(
@@ -168,7 +172,7 @@ fn rerun(args: &SweepArgs, file: &std::path::Path, jobs: usize) -> Result<i32, U
         .collect();
     let total = work.len() as u64;
     let started = Instant::now();
-    let (tally, _, _) = run_all(&scenarios, work.into_iter(), total, jobs, args.until_fail);
+    let (tally, _, _, _) = run_all(&scenarios, work.into_iter(), total, jobs, args.until_fail);
     let complete = tally.runs == total;
     let summary = tally.finish(
         Header {
@@ -219,7 +223,7 @@ fn run_all(
     total: u64,
     jobs: usize,
     until_fail: bool,
-) -> (Tally, SlowRuns, Budgets) {
+) -> (Tally, SlowRuns, Budgets, SwarmCoverage) {
     let work = Mutex::new(work);
     let stop = AtomicBool::new(false);
     let (sender, receiver) = mpsc::channel::<RunResult>();
@@ -227,6 +231,7 @@ fn run_all(
     let mut tally = Tally::default();
     let mut slow = SlowRuns::default();
     let mut budgets = Budgets::new(scenarios, &crate::all());
+    let mut swarm = SwarmCoverage::default();
     let by_name: BTreeMap<&str, &Scenario> = scenarios.iter().map(|s| (s.name, s)).collect();
     let threads = u64::try_from(jobs).unwrap_or(u64::MAX).min(total.max(1));
     std::thread::scope(|scope| {
@@ -259,6 +264,7 @@ fn run_all(
                     None => println!("{line}"),
                 }
             }
+            swarm.add(&result);
             slow.add(
                 result.scenario,
                 result.seed,
@@ -293,7 +299,7 @@ fn run_all(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    (tally, slow, budgets)
+    (tally, slow, budgets, swarm)
 }
 
 fn progress_bar(total: u64) -> Option<ProgressBar> {
