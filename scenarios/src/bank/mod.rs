@@ -9,6 +9,9 @@
 //! (`tests/bank_teeth.rs`) registers deliberately broken banks the same way
 //! and shows that they fail.
 //!
+//! [`swarm`] adds `swarm/{any,yields,pct}`: workloads and schedules drawn
+//! from the seed, including PCT (`bank_api::pct`).
+//!
 //! How a run goes: the harness creates node `bank`, a bank whose steps yield
 //! as a [`Jitter`] seeded from the run's seed decides, and runs the test
 //! body on that node; the body spawns one task per operation as the Go test
