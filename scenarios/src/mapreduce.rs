@@ -18,6 +18,7 @@ mod early_exit;
 mod harness;
 mod job_count;
 mod parallelism;
+mod swarm;
 #[cfg(test)]
 mod teeth;
 mod wc_indexer;
@@ -37,7 +38,7 @@ pub fn scenarios() -> Vec<Scenario> {
 
 /// The eight steps for implementation `M`, named `<prefix>/wc` and so on.
 pub fn suite<M: MapReduce>(prefix: &str) -> Vec<Scenario> {
-    let steps: [(&str, sim::Body); 9] = [
+    let steps: [(&str, sim::Body); 10] = [
         ("wc", || Box::pin(wc_indexer::wc::<M>())),
         ("indexer", || Box::pin(wc_indexer::indexer::<M>())),
         ("map_parallelism", || {
@@ -53,6 +54,7 @@ pub fn suite<M: MapReduce>(prefix: &str) -> Vec<Scenario> {
             Box::pin(crash::crash_course_scale::<M>())
         }),
         ("credit", || Box::pin(credit::credit::<M>())),
+        ("swarm", || Box::pin(swarm::swarm::<M>())),
     ];
     steps
         .into_iter()

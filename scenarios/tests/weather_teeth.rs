@@ -142,3 +142,24 @@ fn ignoring_quit_is_caught_by_the_original_check() {
         "{failure}"
     );
 }
+
+/// The swarm scenario can fail too: alone, it catches the aggregators that
+/// count late replies into the next batch and that wait for every station.
+#[test]
+fn the_swarm_catches_late_counting_and_waiting_for_all() {
+    fn swarm_catches<A: Aggregator>(group: &str) {
+        let swarm = scenarios::weather::swarm_scenario::<A>(&format!("planted/weather/{group}"));
+        let failed = SEEDS
+            .map(|seed| sim::run(&swarm, seed, &RunOptions::default()))
+            .find(RunResult::failed)
+            .unwrap_or_else(|| panic!("{group}: the swarm passed seeds {SEEDS:?}"));
+        println!(
+            "{} seed={} :: {}",
+            failed.scenario,
+            failed.seed,
+            failed.failure().expect("failed")
+        );
+    }
+    swarm_catches::<LateIntoNext>("late_into_next");
+    swarm_catches::<WaitsForAll>("waits_for_all");
+}

@@ -113,6 +113,7 @@ pub mod select;
 pub mod selftest;
 pub mod snapshot;
 pub mod sometimes;
+pub mod swarm;
 pub mod trace;
 pub mod work;
 

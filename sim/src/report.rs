@@ -138,6 +138,9 @@ pub fn failure_report(r: &RunResult) -> String {
         r.virtual_time.as_secs_f64()
     );
     let _ = writeln!(out, "kind:     {}", failure.kind);
+    if !r.drawn.is_empty() {
+        let _ = writeln!(out, "drawn:    {}", crate::swarm::describe(&r.drawn));
+    }
     let _ = writeln!(out, "message:  {failure}");
     let tail = r.trace.tail(REPORT_TAIL);
     let _ = writeln!(out, "last {} trace lines:", tail.len());

@@ -19,7 +19,7 @@ use madsim::runtime::Runtime;
 use crate::fault::{self, FaultId, Fired};
 use crate::scenario::{Failure, FailureKind, Scenario, Summary};
 use crate::trace::{self, Trace, WALL_CLOCK_MESSAGE};
-use crate::{crash_point, fs, inspect, net, node, rpc, sometimes, work};
+use crate::{crash_point, fs, inspect, net, node, rpc, sometimes, swarm, work};
 use std::collections::BTreeMap;
 
 /// How a run is made.
@@ -85,6 +85,8 @@ pub struct RunResult {
     pub has_probes: bool,
     /// How many times each "sometimes" event happened ([`crate::sometimes`]).
     pub sometimes: BTreeMap<String, u64>,
+    /// The parameters a swarm scenario drew from the seed ([`crate::swarm`]).
+    pub drawn: Vec<(&'static str, crate::swarm::Value)>,
 }
 
 /// What became of a run.
@@ -288,6 +290,7 @@ fn failed_without_trace(scenario: &Scenario, seed: u64, message: String) -> RunR
         failing_probes: Vec::new(),
         has_probes: false,
         sometimes: BTreeMap::new(),
+        drawn: Vec::new(),
     }
 }
 
@@ -317,6 +320,7 @@ fn run_here(
     net::reset_stats();
     sometimes::begin();
     inspect::clear();
+    swarm::begin();
     PANIC.with(|p| *p.borrow_mut() = None);
     IN_RUN.with(|r| r.set(true));
 
@@ -412,5 +416,6 @@ fn run_here(
         failing_probes: output.failing_probes,
         has_probes: output.has_probes,
         sometimes,
+        drawn: swarm::end(),
     }
 }

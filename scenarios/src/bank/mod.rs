@@ -9,6 +9,9 @@
 //! (`tests/bank_teeth.rs`) registers deliberately broken banks the same way
 //! and shows that they fail.
 //!
+//! [`swarm`] adds `swarm/{any,yields,pct}`: workloads and schedules drawn
+//! from the seed, including PCT (`bank_api::pct`).
+//!
 //! How a run goes: the harness creates node `bank`, a bank whose steps yield
 //! as a [`Jitter`] seeded from the run's seed decides, and runs the test
 //! body on that node; the body spawns one task per operation as the Go test
@@ -31,6 +34,8 @@
 mod accounts;
 mod deposits;
 mod hidden_bonus;
+pub mod swarm;
+mod swarm_ops;
 mod transfers;
 
 use std::future::Future;
@@ -80,6 +85,9 @@ pub fn suite<B: BankApi>(prefix: &str) -> Vec<Scenario> {
         })
         .time_limit(Duration::from_secs(8)),
     ]
+    .into_iter()
+    .chain(swarm::suite::<B>(prefix))
+    .collect()
 }
 
 /// How a scenario's operations are preempted (see [`Jitter`]): the most

@@ -11,7 +11,7 @@ use sim::{FailureKind, RunOptions, Scenario};
 
 use crate::planted::mapreduce::{
     BoundedBuckets, DoneWhenAllIssued, ExitWhenIdle, InPlaceWrites, NeverReissue, PartitionByFile,
-    ReissueTooEarly,
+    ReissueTooEarly, TenBuckets,
 };
 
 /// Step `step` of the suite for `M`, registered under `planted/<bug>`.
@@ -114,4 +114,25 @@ fn only_the_course_scale_catches_a_bug_that_needs_size() {
     let (seed, kind, message) = first_failure(&scenario, 0..1);
     assert_eq!((seed, kind), (0, FailureKind::Check), "{message}");
     assert!(message.contains("output differs"), "{message}");
+}
+
+/// A worker that partitions into 10 buckets whatever `n_reduce` it is
+/// handed passes every ported step (all run with the course's 10) on the
+/// seeds where the swarm, which draws `n_reduce` from 1 to 20, catches it.
+#[test]
+fn only_the_swarm_catches_a_bug_that_needs_another_n_reduce() {
+    let swarm = step::<TenBuckets>("ten_buckets", "swarm");
+    let (seed, kind, message) = first_failure(&swarm, 0..20);
+    assert!(
+        matches!(kind, FailureKind::Check | FailureKind::Panic),
+        "{kind}: {message}"
+    );
+    println!("swarm catches ten_buckets on seed {seed}: {message}");
+    for ported in ["wc", "indexer", "crash", "job_count", "early_exit"] {
+        let scenario = step::<TenBuckets>("ten_buckets", ported);
+        for seed in [seed, seed + 1] {
+            let result = sim::run(&scenario, seed, &RunOptions::default());
+            assert!(result.passed(), "{}", sim::report::result_line(&result));
+        }
+    }
 }

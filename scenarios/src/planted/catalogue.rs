@@ -11,7 +11,7 @@
 
 use sim::Scenario;
 
-use super::{bank, mapreduce, raft, weather};
+use super::{bank, bank_swarm, mapreduce, raft, weather};
 
 /// One planted bug under one exploration strategy.
 #[derive(Clone)]
@@ -52,6 +52,9 @@ pub mod strategy {
     pub const SEEDED_DELAYS: &str = "seeded delays";
     /// The crash app's seeded crashes and stalls of workers.
     pub const SEEDED_CRASHES: &str = "seeded crashes";
+    /// PCT at the bank's steps (`bank_api::pct`), alone: the bank swarm's
+    /// `swarm/pct` scenario, whose workloads `swarm/yields` shares.
+    pub const PCT: &str = "pct";
 }
 
 use strategy::*;
@@ -59,6 +62,27 @@ use strategy::*;
 /// The `planted/...` scenarios of `suite` registered under `planted/<bug>`.
 fn under(bug: &str, suite: fn(&str) -> Vec<Scenario>) -> Vec<Scenario> {
     suite(&format!("planted/{bug}"))
+}
+
+/// The scenarios of `suite` whose names contain one of `parts`.
+fn only(suite: Vec<Scenario>, parts: &[&str]) -> Vec<Scenario> {
+    suite
+        .into_iter()
+        .filter(|s| parts.iter().any(|p| s.name.contains(p)))
+        .collect()
+}
+
+/// The bank suite for `bank` scheduled by random yields only (the ported
+/// scenarios and `swarm/yields`), or by PCT only (`swarm/pct`).
+fn bank_by<B: bank_api::BankApi>(bug: &str, pct: bool) -> Vec<Scenario> {
+    let suite = under(bug, crate::bank::suite::<B>);
+    if pct {
+        return only(suite, &["/swarm/pct"]);
+    }
+    suite
+        .into_iter()
+        .filter(|s| !s.name.ends_with("/swarm/pct") && !s.name.ends_with("/swarm/any"))
+        .collect()
 }
 
 /// The demo scenario `name` (the demos are planted bugs too), this
@@ -100,6 +124,18 @@ pub fn catalogue() -> Vec<PlantedBug> {
                 "raft/misnumbered_non_command",
                 raft_suite::<raft::MisnumberedNonCommand>,
             )
+        }),
+        // These two need the faults beyond labrpc's: a stale request
+        // delivered late (duplicates, request reordering), a crash point
+        // between a state change and its save.
+        PlantedBug::new("raft/truncate_on_any_append", SEEDED_FAULTS, || {
+            under(
+                "raft/truncate_on_any_append",
+                raft_suite::<raft::TruncateOnAnyAppend>,
+            )
+        }),
+        PlantedBug::new("raft/write_behind", SEEDED_FAULTS, || {
+            under("raft/write_behind", raft_suite::<raft::WriteBehind>)
         }),
         PlantedBug::new("raft/stale_commit_demo", SEEDED_FAULTS, || {
             demo("demo/raft/stale_commit")
@@ -150,6 +186,9 @@ pub fn catalogue() -> Vec<PlantedBug> {
                 mr_suite::<mapreduce::BoundedBuckets>,
             )
         }),
+        PlantedBug::new("mapreduce/ten_buckets", SEEDED_CRASHES, || {
+            under("mapreduce/ten_buckets", mr_suite::<mapreduce::TenBuckets>)
+        }),
         // Bank: the HW2 starter's four bugs and a lost update.
         PlantedBug::new("bank/withdraw_keeps_lock", RANDOM_YIELDS, || {
             under(
@@ -184,6 +223,26 @@ pub fn catalogue() -> Vec<PlantedBug> {
                 "bank/deposit_not_atomic",
                 bank_suite::<bank::Buggy<{ bank::DEPOSIT_NOT_ATOMIC }>>,
             )
+        }),
+        // Bank swarm: a value no ported test uses, and two ordering bugs,
+        // each under random yields and under PCT.
+        PlantedBug::new("bank/overdraw_ignored", RANDOM_YIELDS, || {
+            bank_by::<bank_swarm::OverdrawIgnored>("bank/overdraw_ignored", false)
+        }),
+        PlantedBug::new("bank/overdraw_ignored", PCT, || {
+            bank_by::<bank_swarm::OverdrawIgnored>("bank/overdraw_ignored", true)
+        }),
+        PlantedBug::new("bank/withdraw_writes_stale", RANDOM_YIELDS, || {
+            bank_by::<bank_swarm::WithdrawWritesStale>("bank/withdraw_writes_stale", false)
+        }),
+        PlantedBug::new("bank/withdraw_writes_stale", PCT, || {
+            bank_by::<bank_swarm::WithdrawWritesStale>("bank/withdraw_writes_stale", true)
+        }),
+        PlantedBug::new("bank/transfer_checks_then_acts", RANDOM_YIELDS, || {
+            bank_by::<bank_swarm::TransferChecksThenActs>("bank/transfer_checks_then_acts", false)
+        }),
+        PlantedBug::new("bank/transfer_checks_then_acts", PCT, || {
+            bank_by::<bank_swarm::TransferChecksThenActs>("bank/transfer_checks_then_acts", true)
         }),
         // Weather: aggregators that break one rule of the assignment.
         PlantedBug::new("weather/late_into_next", SEEDED_DELAYS, || {

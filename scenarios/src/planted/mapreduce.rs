@@ -106,6 +106,7 @@ const IN_PLACE_WRITES: u8 = 1;
 const PARTITION_BY_FILE: u8 = 2;
 const EXIT_WHEN_IDLE: u8 = 3;
 const BOUNDED_BUCKETS: u8 = 4;
+const TEN_BUCKETS: u8 = 5;
 
 /// The lab's coordinator with a worker that writes its files in place: no
 /// temporary file, no sync, no rename. A crash later loses what it
@@ -122,6 +123,11 @@ pub type ExitWhenIdle = FlawedWorker<EXIT_WHEN_IDLE>;
 /// intermediate file, a fixed buffer that the small inputs never fill: a
 /// bug that shows only at the course's scale.
 pub type BoundedBuckets = FlawedWorker<BOUNDED_BUCKETS>;
+
+/// ... with a worker that partitions into the course's `NReduce` (10)
+/// buckets, not the `n_reduce` it is handed: every ported step runs with
+/// 10, so only a job with another `n_reduce` (the swarm) catches it.
+pub type TenBuckets = FlawedWorker<TEN_BUCKETS>;
 
 /// [`BoundedBuckets`]' buffer: the small inputs' maps (at most 5,000 words
 /// over 10 buckets) never reach it, a course-sized book's (80,000) does.
@@ -173,6 +179,8 @@ async fn flawed_worker<const FLAW: u8>(app: Arc<dyn App>, effects: Arc<dyn Effec
                     let mut buckets = vec![Vec::new(); n_reduce];
                     buckets[partition(&file, n_reduce)] = pairs; // BUG: not by key
                     buckets
+                } else if FLAW == TEN_BUCKETS {
+                    partition_pairs(pairs, 10) // BUG: mrcoordinator.go's constant
                 } else {
                     partition_pairs(pairs, n_reduce)
                 };

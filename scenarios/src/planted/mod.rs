@@ -5,6 +5,7 @@
 //! them: they live here, in the scenarios crate, and no system names them.
 
 pub mod bank;
+pub mod bank_swarm;
 pub mod catalogue;
 pub mod mapreduce;
 pub mod raft;

@@ -21,6 +21,7 @@ use std::time::Duration;
 use madsim::time::{sleep, Instant};
 use raft_api::Raft;
 use sim::rand::Rng;
+use sim::swarm::drew;
 use sim::{ensure, net, Summary};
 
 use super::config::{make_config, rand_int, Command, Config};
@@ -133,8 +134,32 @@ impl Mix {
     }
 }
 
+impl Mix {
+    /// Names every drawn parameter for failure reports and sweep coverage
+    /// (draws nothing, so the trace is unchanged).
+    fn record(&self) {
+        drew("servers", self.servers);
+        drew("safety_phase_ms", self.safety_phase.as_millis() as u64);
+        drew("step_ms", self.step.as_millis() as u64);
+        drew("loss", self.loss);
+        drew("long_reordering", self.long_reordering);
+        drew("partitions", self.partitions);
+        drew("one_way", self.one_way);
+        drew("partition_permille", self.partition_permille);
+        drew("crashes", self.crashes);
+        drew("crash_permille", self.crash_permille);
+        drew("restart_delay_ms", self.restart_delay.as_millis() as u64);
+        drew("clients", self.clients);
+        drew(
+            "client_interval_ms",
+            self.client_interval.as_millis() as u64,
+        );
+    }
+}
+
 async fn swarm<R: Raft>(kinds: Kinds) -> sim::Result<Summary> {
     let mix = Mix::draw(kinds);
+    mix.record();
     tracing::info!(target: "raft::swarm", ?kinds, ?mix, "drawn fault mix");
     let n = mix.servers;
     let cfg = make_config::<R>(n, mix.loss).await;

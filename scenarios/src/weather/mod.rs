@@ -9,6 +9,9 @@
 //! | `weather/{channel,mutex}/long_average_period` | 100 | 5.0 s | no |
 //! | `weather/{channel,mutex}/quit` | 100 | 0.8 s | at 3.1 s |
 //!
+//! Plus `weather/{channel,mutex}/swarm` ([`swarm`]): K, P, quit and the
+//! stations' silences and delays drawn from the seed.
+//!
 //! The tester ([`tester`]) is `testAll`: same constants, same checks, same
 //! messages, plus what virtual time makes possible (report spacing within
 //! 10 ms, batches numbered in order, no task of the aggregator left 10 ms
@@ -18,6 +21,7 @@
 //! (`tests/weather_teeth.rs`) registers deliberately wrong aggregators with
 //! [`aggregator_suite`] and shows that they fail.
 
+pub mod swarm;
 pub mod tester;
 
 use std::time::Duration;
@@ -103,7 +107,14 @@ pub fn aggregator_suite<A: Aggregator>(prefix: &str) -> Vec<Scenario> {
 pub fn suite<W: Aggregators>(prefix: &str) -> Vec<Scenario> {
     let mut all = aggregator_suite::<W::Channel>(&format!("{prefix}/channel"));
     all.extend(aggregator_suite::<W::Mutex>(&format!("{prefix}/mutex")));
+    all.push(swarm_scenario::<W::Channel>(&format!("{prefix}/channel")));
+    all.push(swarm_scenario::<W::Mutex>(&format!("{prefix}/mutex")));
     all
+}
+
+/// The swarm scenario ([`swarm`]) for aggregator `A`, named `<prefix>/swarm`.
+pub fn swarm_scenario<A: Aggregator>(prefix: &str) -> Scenario {
+    Scenario::new(sim::intern(format!("{prefix}/swarm")), swarm::body::<A>).time_limit(TIME_LIMIT)
 }
 
 /// This repository's aggregators, under `weather/`.

@@ -96,6 +96,7 @@ fn get_weather_data_closure(
     average_period: f64,
     receipts: mpsc::Sender<Receipt>,
     values: mpsc::Sender<OnTime>,
+    disturbance: Disturbance,
 ) -> GetWeatherData {
     Arc::new(move |id, batch| {
         let receipts = receipts.clone();
@@ -104,6 +105,7 @@ fn get_weather_data_closure(
             // Fails only once the tester is gone: nobody counts any more.
             let _ = receipts.send(Receipt { id, batch }).await;
             let started = Instant::now();
+            disturbance.apply().await;
             let reply = weather::station::get_weather_data(id, batch).await;
             let delay = started.elapsed();
             // Go: float64(delay.Microseconds()) < averagePeriod * 1e6.
@@ -122,6 +124,35 @@ fn get_weather_data_closure(
             }
         })
     })
+}
+
+/// The swarm's extra station behaviour, on top of the stations' own
+/// (`weather::station`): per call, a chance of staying silent forever and a
+/// chance of an extra delay up to a bound. Inside the timed part of the
+/// call, so a delayed reply counts as late exactly when it is.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Disturbance {
+    pub silence_permille: u32,
+    pub delay_permille: u32,
+    pub delay_max: Duration,
+}
+
+impl Disturbance {
+    /// Draws nothing when there is nothing to disturb, so that the ported
+    /// cases keep their schedules (and trace hashes).
+    async fn apply(self) {
+        use sim::rand::Rng;
+        if self == Disturbance::default() {
+            return;
+        }
+        let roll = sim::rand::rng().gen_range(0..1000);
+        if roll < self.silence_permille {
+            std::future::pending::<()>().await;
+        } else if roll < self.silence_permille + self.delay_permille && !self.delay_max.is_zero() {
+            let delay = sim::rand::rng().gen_range(Duration::ZERO..self.delay_max);
+            madsim::time::sleep(delay).await;
+        }
+    }
 }
 
 /// The tester's side of a run.
@@ -149,10 +180,18 @@ type Running = JoinHandle<Result<Stopped, AggregatorError>>;
 
 /// Runs `aggregator` on `case` as `testAll` does.
 pub async fn test_all(aggregator: weather::AggregatorFn, case: &'static Case) -> sim::Result {
-    let case = *case;
+    test_disturbed(aggregator, *case, Disturbance::default()).await
+}
+
+/// [`test_all`] for any case, with stations disturbed as `disturbance` says.
+pub async fn test_disturbed(
+    aggregator: weather::AggregatorFn,
+    case: Case,
+    disturbance: Disturbance,
+) -> sim::Result {
     let period = weather::average_period(case.average_period)
         .map_err(|e| sim::Failure::check(format!("bad case {}: {e}", case.name)))?;
-    let (mut tester, running, quit) = Tester::start(aggregator, case).await;
+    let (mut tester, running, quit) = Tester::start(aggregator, case, disturbance).await;
     let start = tester.previous;
     let expected_count = (TESTING_TIME_SECONDS / case.average_period) as usize;
     let quit_at = if case.quit_early {
@@ -226,6 +265,7 @@ impl Tester {
     async fn start(
         aggregator: weather::AggregatorFn,
         case: Case,
+        disturbance: Disturbance,
     ) -> (Tester, Running, oneshot::Sender<()>) {
         weather::station::start(case.stations, case.average_period).await;
         node::create(AGGREGATOR_NODE);
@@ -239,6 +279,7 @@ impl Tester {
             case.average_period,
             receipts_back.clone(),
             values_back.clone(),
+            disturbance,
         );
         let running = node::spawn(
             AGGREGATOR_NODE,

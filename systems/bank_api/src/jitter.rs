@@ -14,6 +14,12 @@
 //! thousands of operations ready at once, where madsim's random pick among
 //! them already interleaves whole operations and a yield costs a poll.
 //!
+//! A third strategy is PCT ([`Jitter::pct`], module [`crate::pct`]): no
+//! random yields, but seeded operation priorities with `d − 1` priority
+//! change points, for ordering bugs random yields rarely reach. It needs the
+//! tester to wrap each operation it spawns in [`Jitter::operation`] (a
+//! no-op under the other strategies).
+//!
 //! The generator is SplitMix64 over an atomic counter: cheap, lock-free,
 //! deterministic as long as the calls happen in a deterministic order (they
 //! do on a single-threaded simulator, the only place a jitter is shared).
@@ -22,7 +28,10 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
+
+use crate::pct::{Operation, Pct};
 
 /// How many times each step of an operation yields: uniform in
 /// `0..=max_yields`, drawn from a seeded generator.
@@ -34,6 +43,9 @@ pub struct Jitter {
     /// uniformly in `0..=max_yields`, see the module docs).
     one_in: u32,
     yields: AtomicU64,
+    /// Set under the PCT strategy: then steps wait for their priority and
+    /// never take random yields.
+    pct: Option<Arc<Pct>>,
 }
 
 impl Jitter {
@@ -45,6 +57,40 @@ impl Jitter {
             max_yields,
             one_in: 1,
             yields: AtomicU64::new(0),
+            pct: None,
+        }
+    }
+
+    /// PCT seeded with `seed`, for bugs of depth `depth` with change points
+    /// among the first `steps_bound` steps (see [`crate::pct`]).
+    pub fn pct(seed: u64, depth: u32, steps_bound: u64) -> Self {
+        Jitter {
+            pct: Some(Arc::new(Pct::new(seed, depth, steps_bound))),
+            ..Jitter::new(seed, 0)
+        }
+    }
+
+    /// The PCT scheduler, if this jitter is one.
+    pub fn pct_scheduler(&self) -> Option<&Pct> {
+        self.pct.as_deref()
+    }
+
+    /// Wraps one operation the tester spawns, so that PCT can schedule it
+    /// (its priority is drawn now, in spawn order). Under random yields the
+    /// wrapper only polls `operation`.
+    pub fn operation<F: Future>(&self, operation: F) -> Operation<F> {
+        Operation::new(operation, self.pct.clone())
+    }
+
+    /// The strategy and its parameters, as a summary or report names them:
+    /// `random max_yields=3 one_in=8` or `pct d=3 k=400`.
+    pub fn strategy(&self) -> String {
+        match &self.pct {
+            Some(pct) => format!("pct d={} k={}", pct.depth(), pct.steps_bound()),
+            None => format!(
+                "random max_yields={} one_in={}",
+                self.max_yields, self.one_in
+            ),
         }
     }
 
@@ -112,6 +158,9 @@ impl Jitter {
     /// The draw is taken here, not at the first poll: every caller awaits
     /// the step at once, so the draws come in the same order either way.
     pub fn step(&self) -> Yields {
+        if let Some(pct) = &self.pct {
+            return Yields::pct(pct);
+        }
         let n = self.draw();
         self.yields_taken(n)
     }
@@ -119,6 +168,9 @@ impl Jitter {
     /// A step that takes at least one yield (a write that others could
     /// observe half-done), unless the jitter is [`Jitter::none`].
     pub fn step_at_least_once(&self) -> Yields {
+        if let Some(pct) = &self.pct {
+            return Yields::pct(pct);
+        }
         let n = self.draw().max(self.max_yields.min(1));
         self.yields_taken(n)
     }
@@ -128,7 +180,10 @@ impl Jitter {
             let yields = self.yields.load(Ordering::Relaxed);
             self.yields.store(yields + u64::from(n), Ordering::Relaxed);
         }
-        Yields { remaining: n }
+        Yields {
+            remaining: n,
+            waiting: None,
+        }
     }
 }
 
@@ -143,12 +198,39 @@ impl Jitter {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Yields {
     remaining: u32,
+    /// Under PCT: the operation waiting at this step point.
+    waiting: Option<(Arc<Pct>, u64)>,
+}
+
+impl Yields {
+    fn pct(pct: &Arc<Pct>) -> Yields {
+        Yields {
+            remaining: 0,
+            waiting: pct.step().map(|id| (pct.clone(), id)),
+        }
+    }
+}
+
+impl Drop for Yields {
+    fn drop(&mut self) {
+        if let Some((pct, id)) = &self.waiting {
+            pct.abandon(*id);
+        }
+    }
 }
 
 impl Future for Yields {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some((pct, id)) = &self.waiting {
+            if !pct.try_release(*id) {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            self.waiting = None;
+            return Poll::Ready(());
+        }
         if self.remaining == 0 {
             return Poll::Ready(());
         }
@@ -188,7 +270,10 @@ fn quotient(z: u64, divisor: u64) -> u64 {
 
 /// Gives the executor one chance to run another task.
 pub fn yield_now() -> Yields {
-    Yields { remaining: 1 }
+    Yields {
+        remaining: 1,
+        waiting: None,
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@
 
 mod error;
 pub mod jitter;
+pub mod pct;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -12,6 +12,7 @@ mod slow_runs;
 mod sometimes;
 pub mod stderr_filter;
 pub mod summary;
+mod swarm_coverage;
 mod sweep;
 mod timeline;
 

@@ -26,6 +26,7 @@ use sim::{fault, report, RunOptions, RunResult, Scenario};
 use super::shard::Shard;
 use super::slow_runs::{self, SlowRuns};
 use super::summary::{self, Header, Kind, Tally};
+use super::swarm_coverage::SwarmCoverage;
 use super::{check_output_path, parse_range_arg, selected, usage, UsageError};
 
 #[derive(Args, Debug)]
@@ -100,7 +101,7 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
     let total = u64::try_from(seeds.len() as u128 * per_seed as u128).unwrap_or(u64::MAX);
     let started = Instant::now();
     let mut hashes = Vec::new();
-    let (tally, slow, budgets) = run_all(
+    let (tally, slow, budgets, swarm) = run_all(
         &scenarios,
         work,
         total,
@@ -128,6 +129,9 @@ fn sweep_range(args: &SweepArgs, jobs: usize) -> Result<i32, UsageError> {
         started.elapsed(),
     );
     summary::print_findings(&summary);
+    for line in swarm.lines() {
+        println!("{line}");
+    }
     let over_budget = super::print_budgets(&budgets);
     print_slow_runs(&slow);
     let differed = match args.check_determinism {
@@ -195,7 +199,7 @@ fn rerun(args: &SweepArgs, file: &std::path::Path, jobs: usize) -> Result<i32, U
         .collect();
     let total = work.len() as u64;
     let started = Instant::now();
-    let (tally, _, _) = run_all(
+    let (tally, _, _, _) = run_all(
         &scenarios,
         work.into_iter(),
         total,
@@ -255,7 +259,7 @@ pub(super) fn run_all(
     jobs: usize,
     until_fail: bool,
     observe: &mut dyn FnMut(&RunResult),
-) -> (Tally, SlowRuns, Budgets) {
+) -> (Tally, SlowRuns, Budgets, SwarmCoverage) {
     let work = Mutex::new(work);
     let stop = AtomicBool::new(false);
     let (sender, receiver) = mpsc::channel::<RunResult>();
@@ -263,6 +267,7 @@ pub(super) fn run_all(
     let mut tally = Tally::default();
     let mut slow = SlowRuns::default();
     let mut budgets = Budgets::new(scenarios, &crate::dst::registry::all());
+    let mut swarm = SwarmCoverage::default();
     let by_name: BTreeMap<&str, &Scenario> = scenarios.iter().map(|s| (s.name, s)).collect();
     let threads = u64::try_from(jobs).unwrap_or(u64::MAX).min(total.max(1));
     std::thread::scope(|scope| {
@@ -295,6 +300,7 @@ pub(super) fn run_all(
                     None => println!("{line}"),
                 }
             }
+            swarm.add(&result);
             slow.add(
                 result.scenario,
                 result.seed,
@@ -331,7 +337,7 @@ pub(super) fn run_all(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    (tally, slow, budgets)
+    (tally, slow, budgets, swarm)
 }
 
 fn progress_bar(total: u64) -> Option<ProgressBar> {
