@@ -154,6 +154,12 @@ impl Mix {
             "client_interval_ms",
             self.client_interval.as_millis() as u64,
         );
+        drew("duplicates", self.duplicates);
+        drew("request_reordering", self.request_reordering);
+        drew("one_way_groups", self.one_way_groups);
+        drew("slow_permille", self.slow_permille);
+        drew("slow_most_ms", self.slow_most.as_millis() as u64);
+        drew("crash_point_per_million", self.crash_point_per_million);
     }
 }
 
