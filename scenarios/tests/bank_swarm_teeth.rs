@@ -7,10 +7,16 @@
 //!   lock (an ordering bug) is caught under both schedules, PCT and random
 //!   yields (`catch_rates` measures each over the same seeds and
 //!   workloads).
+//! - A deposit that trusts a stale balance when no other operation holds
+//!   the account (a bug that needs an operation run whole while the deposit
+//!   stalls) is caught by PCT on more seeds than by random yields, same
+//!   seeds and workloads.
 //! - A PCT failure names its strategy and parameters, and replays: the same
 //!   seed fails again with the same trace.
 
-use scenarios::planted::bank_swarm::{swarm_bugs, OverdrawIgnored, WithdrawWritesStale};
+use scenarios::planted::bank_swarm::{
+    swarm_bugs, DepositTrustsQuietAccount, OverdrawIgnored, WithdrawWritesStale,
+};
 use sim::{RunOptions, RunResult, Scenario};
 
 fn scenario<B: bank_api::BankApi>(prefix: &str, test: &str) -> Scenario {
@@ -94,6 +100,35 @@ fn both_strategies_catch_a_stale_write() {
     assert!(!catches("withdraw_writes_stale", "swarm/yields", 100).is_empty());
 }
 
+/// The bug PCT is for: the deposit must stall between its read and its
+/// write while another operation on the account runs from start to end.
+/// PCT does that whenever a change point lands in the stall; random yields
+/// rarely leave the account quiet after such an operation. Measured over
+/// seeds 0..1000 in README and BENCHMARKS.md; here a debug-sized slice.
+#[test]
+fn pct_catches_a_whole_operation_in_a_stall_more_often_than_random_yields() {
+    const SEEDS: u64 = 60;
+    let pct = catches("deposit_trusts_quiet_account", "swarm/pct", SEEDS);
+    let yields = catches("deposit_trusts_quiet_account", "swarm/yields", SEEDS);
+    let Some(&first) = pct.first() else {
+        panic!("PCT never caught it in seeds 0..{SEEDS}");
+    };
+    // Caught as what it is: a deposit's update lost (or another's).
+    let scenario = scenario::<DepositTrustsQuietAccount>(
+        "planted/bank/deposit_trusts_quiet_account",
+        "swarm/pct",
+    );
+    let result = sim::run(&scenario, first, &RunOptions::default());
+    let message = result.failure().expect("fails").to_string();
+    assert!(message.contains("the results imply"), "{message}");
+    assert!(
+        pct.len() > yields.len(),
+        "PCT caught it on {} seeds, random yields on {}, of 0..{SEEDS}",
+        pct.len(),
+        yields.len()
+    );
+}
+
 #[test]
 fn a_pct_failure_names_its_strategy_and_replays() {
     let pct = scenario::<WithdrawWritesStale>("planted/bank/withdraw_writes_stale", "swarm/pct");
@@ -121,7 +156,8 @@ fn the_planted_swarm_bugs_are_listed() {
         [
             "bank/overdraw_ignored",
             "bank/withdraw_writes_stale",
-            "bank/transfer_checks_then_acts"
+            "bank/transfer_checks_then_acts",
+            "bank/deposit_trusts_quiet_account"
         ]
     );
     for (name, scenarios) in &bugs {
@@ -141,6 +177,7 @@ fn catch_rates() {
     for bug in [
         "withdraw_writes_stale",
         "transfer_checks_then_acts",
+        "deposit_trusts_quiet_account",
         "overdraw_ignored",
     ] {
         for test in ["swarm/yields", "swarm/pct", "swarm/any"] {

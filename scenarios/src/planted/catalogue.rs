@@ -224,7 +224,7 @@ pub fn catalogue() -> Vec<PlantedBug> {
                 bank_suite::<bank::Buggy<{ bank::DEPOSIT_NOT_ATOMIC }>>,
             )
         }),
-        // Bank swarm: a value no ported test uses, and two ordering bugs,
+        // Bank swarm: a value no ported test uses, and ordering bugs,
         // each under random yields and under PCT.
         PlantedBug::new("bank/overdraw_ignored", RANDOM_YIELDS, || {
             bank_by::<bank_swarm::OverdrawIgnored>("bank/overdraw_ignored", false)
@@ -243,6 +243,20 @@ pub fn catalogue() -> Vec<PlantedBug> {
         }),
         PlantedBug::new("bank/transfer_checks_then_acts", PCT, || {
             bank_by::<bank_swarm::TransferChecksThenActs>("bank/transfer_checks_then_acts", true)
+        }),
+        // An ordering bug of the kind PCT is for: a whole operation run
+        // inside one stall of a deposit.
+        PlantedBug::new("bank/deposit_trusts_quiet_account", RANDOM_YIELDS, || {
+            bank_by::<bank_swarm::DepositTrustsQuietAccount>(
+                "bank/deposit_trusts_quiet_account",
+                false,
+            )
+        }),
+        PlantedBug::new("bank/deposit_trusts_quiet_account", PCT, || {
+            bank_by::<bank_swarm::DepositTrustsQuietAccount>(
+                "bank/deposit_trusts_quiet_account",
+                true,
+            )
         }),
         // Weather: aggregators that break one rule of the assignment.
         PlantedBug::new("weather/late_into_next", SEEDED_DELAYS, || {
